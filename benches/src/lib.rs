@@ -1,0 +1,1 @@
+//! Benchmarks of Tessera against its baselines: arrive with the benchmarks issue.

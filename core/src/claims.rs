@@ -1,0 +1,121 @@
+//! The claims every grant carries: who it is for (client, subject), what it allows (scope,
+//! audience), and the redirect URI a code is bound to.
+
+use core::fmt;
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::{ClientId, Error, Scope};
+
+/// Longest subject, in bytes.
+pub const MAX_SUBJECT_LEN: usize = 64;
+/// Most audience entries in one token.
+pub const MAX_AUDIENCE: usize = 4;
+/// Longest redirect URI accepted, in bytes.
+pub const MAX_REDIRECT_URI_LEN: usize = 512;
+
+/// The resource owner a grant is for (`sub`, RFC 7662 §2.2): 1 to 64 bytes of UTF-8 without
+/// control characters, chosen by the login front end.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Subject(heapless::String<MAX_SUBJECT_LEN>);
+
+impl Subject {
+    /// Validates a subject.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSubject`] if empty, longer than [`MAX_SUBJECT_LEN`] or containing a
+    /// control character.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        if text.is_empty() || text.chars().any(char::is_control) {
+            return Err(Error::InvalidSubject);
+        }
+        let mut s = heapless::String::new();
+        s.push_str(text).map_err(|_| Error::InvalidSubject)?;
+        Ok(Self(s))
+    }
+
+    /// The subject text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Subject({:?})", self.as_str())
+    }
+}
+
+/// The clients a token is also meant for (`aud`): resource servers named at authorization.
+pub type Audience = heapless::Vec<ClientId, MAX_AUDIENCE>;
+
+/// What one authorization grant is: carried by its code and by every token issued from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// The client the grant was issued to.
+    pub client_id: ClientId,
+    /// The resource owner who authorized it.
+    pub subject: Subject,
+    /// What it allows.
+    pub scope: Scope,
+    /// Other clients (resource servers) that may introspect its access tokens.
+    pub audience: Audience,
+}
+
+impl Grant {
+    /// True if `client` is the grant's client or in its audience (RFC 7662 §4: a resource server
+    /// learns only about tokens meant for it).
+    pub fn is_for(&self, client: &ClientId) -> bool {
+        self.client_id == *client || self.audience.contains(client)
+    }
+
+    /// Checks that `client` is the client this grant was issued to.
+    ///
+    /// # Errors
+    /// [`Error::ClientMismatch`] otherwise.
+    pub fn check_client(&self, client: &ClientId) -> Result<(), Error> {
+        if self.client_id == *client {
+            Ok(())
+        } else {
+            Err(Error::ClientMismatch)
+        }
+    }
+}
+
+/// The SHA-256 of the exact redirect URI a code was issued for; the code is bound to it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RedirectUriDigest([u8; 32]);
+
+impl RedirectUriDigest {
+    /// Digests the URI's exact bytes (no normalisation: RFC 9700 §4.1.3 wants exact matching).
+    pub fn of(uri: &str) -> Self {
+        Self(Sha256::digest(uri.as_bytes()).into())
+    }
+
+    pub(crate) const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub(crate) const fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Checks that `uri` is the URI this digest was made from.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRedirectUri`] if it differs by even one byte.
+    pub fn check(&self, uri: &str) -> Result<(), Error> {
+        if bool::from(Self::of(uri).0.ct_eq(&self.0)) {
+            Ok(())
+        } else {
+            Err(Error::InvalidRedirectUri)
+        }
+    }
+}
+
+impl fmt::Debug for RedirectUriDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RedirectUriDigest(..)")
+    }
+}

@@ -1,0 +1,50 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        reason = "tests"
+    )
+)]
+
+mod claims;
+mod encoding;
+mod error;
+mod id;
+mod keyring;
+mod pkce;
+mod scope;
+mod secret;
+mod token;
+
+pub use claims::{
+    Audience, Grant, MAX_AUDIENCE, MAX_REDIRECT_URI_LEN, MAX_SUBJECT_LEN, RedirectUriDigest,
+    Subject,
+};
+pub use encoding::{base64url_decode, base64url_encode, base64url_len};
+pub use error::{Error, ErrorKind};
+pub use id::{ClientId, GrantId, ID_HEX_LEN, ID_LEN, TokenId};
+pub use keyring::{KEY_LEN, KeyId, KeySet, Keyring, MAX_KEYS, MasterKey, Purpose, SubKey};
+pub use pkce::{
+    CHALLENGE_LEN, CHALLENGE_TEXT_LEN, ChallengeMethod, CodeChallenge, CodeVerifier,
+    MAX_VERIFIER_LEN, MIN_VERIFIER_LEN,
+};
+pub use scope::{MAX_SCOPE_LEN, MAX_SCOPE_TOKENS, Scope};
+pub use secret::{
+    ClientSecret, SECRET_LEN, SECRET_PREFIX, SECRET_TEXT_LEN, SecretText, SecretVerifier,
+    VERIFIER_LEN, crc32,
+};
+pub use token::{
+    AccessClaims, AccessToken, AuthorizationCode, CodeClaims, MAX_CODE_LIFETIME, PREFIX_LEN,
+    RefreshClaims, RefreshToken, TAG_LEN, VERSION,
+};

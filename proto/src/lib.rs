@@ -1,0 +1,1 @@
+//! The Tessera gRPC contract and its generated types: arrives with the service issue.

@@ -1,0 +1,1 @@
+//! The Tessera gRPC server, storage and CLI: arrives with the service issue.
