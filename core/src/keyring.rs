@@ -23,6 +23,23 @@ pub const MAX_KEYS: usize = 4;
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;
 
+/// HMAC-SHA256 (RFC 2104) of `message` under `key`: the MAC behind every sub-key, token and
+/// secret verifier. Keys of any length are accepted (longer than 64 bytes: hashed first).
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; KEY_LEN] {
+    keyed(key)
+        .chain_update(message)
+        .finalize()
+        .into_bytes()
+        .into()
+}
+
+/// A pre-keyed HMAC state: the inner and outer pads hashed once, cloned per message.
+fn keyed(key: &[u8]) -> HmacSha256 {
+    // HMAC takes keys of every length, so this never fails; the fallback keeps the core panic-free.
+    <HmacSha256 as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| HmacSha256::new(&Default::default()))
+}
+
 /// Identifies a master key and every sub-key derived from it; signed into every token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KeyId(u16);
@@ -346,5 +363,79 @@ impl Keyring {
     /// Keys for client-secret verifiers.
     pub const fn client_secrets(&self) -> &KeySet {
         &self.secrets
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pre_keyed_state_matches_one_shot_hmac() {
+        let sub = SubKey::from_bytes(KeyId::new(3), Purpose::AccessToken, [0x5a; KEY_LEN]);
+        let mut set = KeySet::new(Purpose::AccessToken);
+        set.insert(&sub).unwrap();
+        let (id, mac) = set.minting(Purpose::AccessToken).unwrap();
+        assert_eq!(id, KeyId::new(3));
+        let tag: [u8; 32] = mac
+            .clone()
+            .chain_update(b"message")
+            .finalize()
+            .into_bytes()
+            .into();
+        assert_eq!(tag, hmac_sha256(&[0x5a; KEY_LEN], b"message"));
+    }
+
+    #[test]
+    fn key_set_rules() {
+        let key = |id, purpose| {
+            SubKey::from_bytes(KeyId::new(id), purpose, [id.to_be_bytes()[1]; KEY_LEN])
+        };
+        let mut set = KeySet::new(Purpose::RefreshToken);
+        assert_eq!(
+            set.minting(Purpose::RefreshToken).err(),
+            Some(Error::NoActiveKey)
+        );
+        assert_eq!(
+            set.insert(&key(1, Purpose::AccessToken)),
+            Err(Error::NoActiveKey)
+        );
+        for id in 1..=u16::try_from(MAX_KEYS).unwrap() {
+            set.insert(&key(id, Purpose::RefreshToken)).unwrap();
+        }
+        assert_eq!(
+            set.insert(&key(1, Purpose::RefreshToken)),
+            Err(Error::DuplicateKey)
+        );
+        assert_eq!(
+            set.insert(&key(99, Purpose::RefreshToken)),
+            Err(Error::TooManyKeys)
+        );
+        assert_eq!(set.active_id(), Some(KeyId::new(1)));
+        assert_eq!(set.set_active(KeyId::new(42)), Err(Error::UnknownKey));
+        set.set_active(KeyId::new(4)).unwrap();
+        assert_eq!(set.minting(Purpose::RefreshToken).unwrap().0, KeyId::new(4));
+        assert_eq!(
+            set.verifying(Purpose::AccessToken, KeyId::new(1)).err(),
+            Some(Error::NoActiveKey)
+        );
+    }
+
+    #[test]
+    fn purposes_derive_distinct_keys_and_debug_hides_them() {
+        let master = MasterKey::from_bytes(KeyId::new(1), [0xab; KEY_LEN]);
+        let subs = Purpose::ALL.map(|p| *master.derive(p).expose_bytes());
+        for (i, a) in subs.iter().enumerate() {
+            for b in subs.iter().skip(i + 1) {
+                assert_ne!(a, b);
+            }
+        }
+        let mut out = heapless::String::<256>::new();
+        core::fmt::write(
+            &mut out,
+            format_args!("{master:?} {:?}", master.derive(Purpose::AccessToken)),
+        )
+        .unwrap();
+        assert!(!out.contains("171") && !out.contains("ab"), "{out}");
     }
 }

@@ -34,7 +34,9 @@ pub use claims::{
 pub use encoding::{base64url_decode, base64url_encode, base64url_len};
 pub use error::{Error, ErrorKind};
 pub use id::{ClientId, GrantId, ID_HEX_LEN, ID_LEN, TokenId};
-pub use keyring::{KEY_LEN, KeyId, KeySet, Keyring, MAX_KEYS, MasterKey, Purpose, SubKey};
+pub use keyring::{
+    KEY_LEN, KeyId, KeySet, Keyring, MAX_KEYS, MasterKey, Purpose, SubKey, hmac_sha256,
+};
 pub use pkce::{
     CHALLENGE_LEN, CHALLENGE_TEXT_LEN, ChallengeMethod, CodeChallenge, CodeVerifier,
     MAX_VERIFIER_LEN, MIN_VERIFIER_LEN,
