@@ -17,6 +17,11 @@
     )
 )]
 
+/// The workspace README's examples run as doctests too.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct WorkspaceReadme;
+
 mod claims;
 mod encoding;
 mod error;
