@@ -1,0 +1,421 @@
+//! Client subcommands: one RPC each, printed as text or `--json`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::json;
+use tessera_core::{CHALLENGE_TEXT_LEN, CodeChallenge, CodeVerifier, base64url_encode};
+use tessera_proto::v1::token_service_client::TokenServiceClient;
+use tessera_proto::v1::{
+    ExchangeRequest, IntrospectRequest, IssueCodeRequest, RegisterRequest, RevokeRequest,
+};
+use tonic::Request;
+use tonic::transport::Channel;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
+use zeroize::Zeroizing;
+
+use crate::auth::{AUTHORIZATION, basic_header};
+
+/// Where the server is, and how to print.
+#[derive(Debug, Clone, Args)]
+pub struct Connection {
+    /// The server's URL.
+    #[arg(long, env = "TESSERA_SERVER", default_value = "http://127.0.0.1:50051")]
+    pub server: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Only the output format.
+#[derive(Debug, Clone, Args)]
+pub struct Output {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The operator's credentials.
+#[derive(Debug, Clone, Args)]
+pub struct Operator {
+    /// File holding the operator token (`<data-dir>/operator_token`).
+    #[arg(
+        long,
+        env = "TESSERA_OPERATOR_TOKEN_FILE",
+        default_value = "./tessera-data/operator_token"
+    )]
+    pub operator_token_file: PathBuf,
+}
+
+/// A client's credentials (a public client gives only its id).
+#[derive(Debug, Clone, Args)]
+pub struct ClientCredentials {
+    /// The client id.
+    #[arg(long, env = "TESSERA_CLIENT_ID")]
+    pub client_id: String,
+    /// The client secret (prefer the environment variable: arguments show up in `ps`).
+    #[arg(long, env = "TESSERA_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+}
+
+/// `tessera register`.
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(flatten)]
+    operator: Operator,
+    /// The client's name.
+    #[arg(long)]
+    name: String,
+    /// A redirect URI (repeat for more).
+    #[arg(long = "redirect-uri", required = true)]
+    redirect_uris: Vec<String>,
+    /// The most the client may be granted, space-separated.
+    #[arg(long, default_value = "")]
+    scope: String,
+    /// A public client (no secret).
+    #[arg(long)]
+    public: bool,
+}
+
+/// `tessera issue-code`.
+#[derive(Debug, Args)]
+pub struct IssueCodeArgs {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(flatten)]
+    operator: Operator,
+    /// The client the code is for.
+    #[arg(long)]
+    client_id: String,
+    /// One of the client's redirect URIs.
+    #[arg(long)]
+    redirect_uri: String,
+    /// The scope granted.
+    #[arg(long, default_value = "")]
+    scope: String,
+    /// The signed-in user.
+    #[arg(long)]
+    subject: String,
+    /// The client's PKCE challenge (see `tessera pkce`).
+    #[arg(long)]
+    code_challenge: String,
+    /// Only `S256` is accepted.
+    #[arg(long, default_value = "S256")]
+    code_challenge_method: String,
+    /// A resource server's client id that may introspect (repeat for more).
+    #[arg(long)]
+    audience: Vec<String>,
+}
+
+/// `tessera exchange`.
+#[derive(Debug, Args)]
+pub struct ExchangeArgs {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(flatten)]
+    client: ClientCredentials,
+    /// `authorization_code` or `refresh_token`.
+    #[arg(long, default_value = "authorization_code")]
+    grant_type: String,
+    /// The authorization code.
+    #[arg(long, default_value = "")]
+    code: String,
+    /// The redirect URI the code was issued for.
+    #[arg(long, default_value = "")]
+    redirect_uri: String,
+    /// The PKCE verifier.
+    #[arg(long, default_value = "")]
+    code_verifier: String,
+    /// The refresh token (refresh_token grant).
+    #[arg(long, default_value = "")]
+    refresh_token: String,
+    /// A narrower scope (refresh_token grant).
+    #[arg(long, default_value = "")]
+    scope: String,
+}
+
+/// `tessera introspect`.
+#[derive(Debug, Args)]
+pub struct IntrospectArgs {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(flatten)]
+    client: ClientCredentials,
+    /// The token.
+    #[arg(long)]
+    token: String,
+    /// `access_token` or `refresh_token`.
+    #[arg(long, default_value = "")]
+    token_type_hint: String,
+}
+
+/// `tessera revoke`.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(flatten)]
+    client: ClientCredentials,
+    /// The token.
+    #[arg(long)]
+    token: String,
+    /// `access_token` or `refresh_token`.
+    #[arg(long, default_value = "")]
+    token_type_hint: String,
+}
+
+/// Connects to the server.
+pub(super) async fn connect(
+    connection: &Connection,
+) -> anyhow::Result<TokenServiceClient<Channel>> {
+    TokenServiceClient::connect(connection.server.clone())
+        .await
+        .with_context(|| format!("cannot connect to {}", connection.server))
+}
+
+/// Wraps `message` with an `authorization` value.
+pub(super) fn authorized<T>(message: T, authorization: &str) -> anyhow::Result<Request<T>> {
+    let mut request = Request::new(message);
+    request.metadata_mut().insert(
+        AUTHORIZATION,
+        authorization.parse().context("bad credentials")?,
+    );
+    Ok(request)
+}
+
+pub(super) fn operator_header(operator: &Operator) -> anyhow::Result<Zeroizing<String>> {
+    let token =
+        crate::keys::read_operator_token(&operator.operator_token_file).with_context(|| {
+            format!(
+                "cannot read the operator token from {}",
+                operator.operator_token_file.display()
+            )
+        })?;
+    Ok(Zeroizing::new(format!("Bearer {}", token.expose())))
+}
+
+/// The request with Basic credentials, or bare for a public client.
+fn client_request<T>(message: T, client: &ClientCredentials) -> anyhow::Result<Request<T>> {
+    match &client.client_secret {
+        Some(secret) => authorized(message, &basic_header(&client.client_id, secret)),
+        None => Ok(Request::new(message)),
+    }
+}
+
+/// Turns a status into an error whose text is the code and the server's message.
+pub(super) fn status(status: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("{:?}: {}", status.code(), status.message())
+}
+
+fn print(json: bool, value: &serde_json::Value) {
+    if json {
+        println!("{value}");
+    } else if let Some(object) = value.as_object() {
+        for (key, value) in object {
+            match value {
+                serde_json::Value::String(s) => println!("{key}: {s}"),
+                other => println!("{key}: {other}"),
+            }
+        }
+    }
+}
+
+pub(super) async fn register(args: RegisterArgs) -> anyhow::Result<()> {
+    let request = authorized(
+        RegisterRequest {
+            client_name: args.name,
+            redirect_uris: args.redirect_uris,
+            scope: args.scope,
+            public_client: args.public,
+        },
+        &operator_header(&args.operator)?,
+    )?;
+    let r = connect(&args.connection)
+        .await?
+        .register(request)
+        .await
+        .map_err(status)?
+        .into_inner();
+    print(
+        args.connection.json,
+        &json!({
+            "client_id": r.client_id,
+            "client_secret": r.client_secret,
+            "client_id_issued_at": r.client_id_issued_at,
+            "client_secret_expires_at": r.client_secret_expires_at,
+        }),
+    );
+    Ok(())
+}
+
+pub(super) async fn issue_code(args: IssueCodeArgs) -> anyhow::Result<()> {
+    let request = authorized(
+        IssueCodeRequest {
+            client_id: args.client_id,
+            redirect_uri: args.redirect_uri,
+            scope: args.scope,
+            subject: args.subject,
+            code_challenge: args.code_challenge,
+            code_challenge_method: args.code_challenge_method,
+            audience: args.audience,
+        },
+        &operator_header(&args.operator)?,
+    )?;
+    let r = connect(&args.connection)
+        .await?
+        .issue_code(request)
+        .await
+        .map_err(status)?
+        .into_inner();
+    print(
+        args.connection.json,
+        &json!({ "code": r.code, "expires_in": r.expires_in }),
+    );
+    Ok(())
+}
+
+pub(super) async fn exchange(args: ExchangeArgs) -> anyhow::Result<()> {
+    let public_id = if args.client.client_secret.is_some() {
+        String::new()
+    } else {
+        args.client.client_id.clone()
+    };
+    let request = client_request(
+        ExchangeRequest {
+            grant_type: args.grant_type,
+            code: args.code,
+            redirect_uri: args.redirect_uri,
+            code_verifier: args.code_verifier,
+            client_id: public_id,
+            refresh_token: args.refresh_token,
+            scope: args.scope,
+        },
+        &args.client,
+    )?;
+    let r = connect(&args.connection)
+        .await?
+        .exchange(request)
+        .await
+        .map_err(status)?
+        .into_inner();
+    print(
+        args.connection.json,
+        &json!({
+            "access_token": r.access_token,
+            "token_type": r.token_type,
+            "expires_in": r.expires_in,
+            "scope": r.scope,
+            "refresh_token": r.refresh_token,
+        }),
+    );
+    Ok(())
+}
+
+pub(super) async fn introspect(args: IntrospectArgs) -> anyhow::Result<()> {
+    let request = client_request(
+        IntrospectRequest {
+            token: args.token,
+            token_type_hint: args.token_type_hint,
+        },
+        &args.client,
+    )?;
+    let r = connect(&args.connection)
+        .await?
+        .introspect(request)
+        .await
+        .map_err(status)?
+        .into_inner();
+    let value = if r.active {
+        json!({
+            "active": true, "scope": r.scope, "client_id": r.client_id, "sub": r.sub,
+            "token_type": r.token_type, "exp": r.exp, "iat": r.iat, "iss": r.iss, "jti": r.jti,
+            "aud": r.aud,
+        })
+    } else {
+        json!({ "active": false })
+    };
+    print(args.connection.json, &value);
+    Ok(())
+}
+
+pub(super) async fn revoke(args: RevokeArgs) -> anyhow::Result<()> {
+    let public_id = if args.client.client_secret.is_some() {
+        String::new()
+    } else {
+        args.client.client_id.clone()
+    };
+    let request = client_request(
+        RevokeRequest {
+            token: args.token,
+            token_type_hint: args.token_type_hint,
+            client_id: public_id,
+        },
+        &args.client,
+    )?;
+    connect(&args.connection)
+        .await?
+        .revoke(request)
+        .await
+        .map_err(status)?;
+    print(args.connection.json, &json!({ "revoked": true }));
+    Ok(())
+}
+
+pub(super) async fn health(args: Connection) -> anyhow::Result<()> {
+    let channel = Channel::from_shared(args.server.clone())?
+        .connect()
+        .await
+        .with_context(|| format!("cannot connect to {}", args.server))?;
+    let mut client = HealthClient::new(channel);
+    let mut answers = serde_json::Map::new();
+    for service in ["", "tessera.v1.TokenService"] {
+        let r = client
+            .check(HealthCheckRequest {
+                service: service.to_owned(),
+            })
+            .await
+            .map_err(status)?
+            .into_inner();
+        let name = if service.is_empty() {
+            "(server)"
+        } else {
+            service
+        };
+        answers.insert(name.to_owned(), json!(r.status().as_str_name()));
+    }
+    print(args.json, &serde_json::Value::Object(answers));
+    Ok(())
+}
+
+/// A fresh PKCE pair: 32 random bytes as a 43-character verifier, and its S256 challenge.
+pub(super) fn new_pkce() -> anyhow::Result<(Zeroizing<String>, String)> {
+    let mut raw = Zeroizing::new([0u8; 32]);
+    getrandom::fill(raw.as_mut_slice()).map_err(|e| anyhow::anyhow!("no entropy: {e}"))?;
+    let mut buf = Zeroizing::new([0u8; 64]);
+    let verifier = Zeroizing::new(
+        base64url_encode(raw.as_slice(), buf.as_mut_slice())
+            .context("encoding")?
+            .to_owned(),
+    );
+    let challenge = CodeChallenge::s256(&CodeVerifier::parse(&verifier)?)
+        .encode(&mut [0u8; CHALLENGE_TEXT_LEN])
+        .to_owned();
+    Ok((verifier, challenge))
+}
+
+pub(super) fn pkce(args: &Output) -> anyhow::Result<()> {
+    let (verifier, challenge) = new_pkce()?;
+    print(
+        args.json,
+        &json!({
+            "code_verifier": verifier.as_str(),
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }),
+    );
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! Starting the server: data directory, keys, operator token, store, then the gRPC services
+//! (tessera.v1, grpc.health.v1, reflection v1 and v1alpha) until a shutdown signal.
+
+use core::future::Future;
+use core::time::Duration;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tessera_proto::v1::token_service_server::TokenServiceServer;
+use tokio::net::TcpListener;
+use tonic::transport::server::TcpIncoming;
+
+use crate::authority::{self, Authority};
+use crate::config::Config;
+use crate::grpc::TokenApi;
+use crate::keys;
+use crate::rng::SharedRng;
+use crate::store::{RedbStore, Store};
+
+/// Largest request message accepted: ample for any Tessera request, and a 10 MB token is
+/// refused before it is decoded.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+/// How often expired spent codes, revocations and refresh families are purged.
+pub const PURGE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// A server whose state is open and ready to serve.
+#[derive(Debug)]
+pub struct Server {
+    authority: Arc<Authority<RedbStore>>,
+    operator: Arc<keys::OperatorToken>,
+    operator_token_path: PathBuf,
+}
+
+impl Server {
+    /// Opens the data directory: creates it, the master keys and the operator token on first
+    /// start, and opens the database.
+    ///
+    /// # Errors
+    /// Any I/O, key file, entropy or database failure.
+    pub fn open(config: Config) -> anyhow::Result<Self> {
+        config.validate()?;
+        keys::ensure_data_dir(&config.data_dir)?;
+        let rng = SharedRng::from_os().map_err(|e| io::Error::other(e.to_string()))?;
+        let keyring = keys::load_or_generate_keyring(&config.data_dir, &rng)?;
+        let operator = keys::load_or_generate_operator_token(&config.data_dir, &rng)?;
+        let operator_token_path = keys::operator_token_path(&config.data_dir);
+        tracing::info!(path = %operator_token_path.display(), "operator token");
+        let store = RedbStore::open(&config.data_dir)?;
+        Ok(Self {
+            authority: Arc::new(Authority::new(store, keyring, rng, config)),
+            operator: Arc::new(operator),
+            operator_token_path,
+        })
+    }
+
+    /// Where the operator token is (its contents are never logged).
+    pub fn operator_token_path(&self) -> &std::path::Path {
+        &self.operator_token_path
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then drains in-flight requests and
+    /// closes the database.
+    ///
+    /// # Errors
+    /// A transport or reflection setup failure.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> anyhow::Result<()> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_serving::<TokenServiceServer<TokenApi<RedbStore>>>()
+            .await;
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(tessera_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(tessera_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+        let api = TokenServiceServer::new(TokenApi::new(
+            Arc::clone(&self.authority),
+            Arc::clone(&self.operator),
+        ))
+        .max_decoding_message_size(MAX_REQUEST_BYTES);
+
+        let purger = tokio::spawn(purge_forever(Arc::clone(&self.authority)));
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!(%addr, "serving tessera.v1.TokenService");
+        }
+        let served = tonic::transport::Server::builder()
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(api)
+            .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
+            .await;
+        purger.abort();
+        let _ = purger.await;
+        tracing::info!("server stopped");
+        Ok(served?)
+    }
+}
+
+async fn purge_forever<S: Store>(authority: Arc<Authority<S>>) {
+    let mut ticks = tokio::time::interval(PURGE_INTERVAL);
+    loop {
+        ticks.tick().await;
+        match authority.store().purge_expired(authority::now()).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "purged expired entries"),
+            Err(e) => tracing::warn!(error = %e, "purge failed"),
+        }
+    }
+}
+
+/// Opens `config.data_dir` and serves on `listener` until `shutdown`: the entry point for
+/// tests and embedders.
+///
+/// # Errors
+/// See [`Server::open`] and [`Server::serve`].
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    Server::open(config)?.serve(listener, shutdown).await
+}

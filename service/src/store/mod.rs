@@ -1,0 +1,147 @@
+//! The service's durable state behind one trait: registered clients, the spent-code ledger
+//! (RFC 6749 §4.1.2: codes are single-use), revocations (RFC 7009) and refresh-token families.
+//!
+//! Every entry except a client carries an expiry (unix seconds) after which the token it covers no
+//! longer verifies anyway, so [`Store::purge_expired`] keeps the state bounded.
+
+mod record;
+mod redb;
+
+use core::future::Future;
+
+use tessera_core::{ClientId, GrantId, TokenId};
+
+pub use self::record::ClientRecord;
+pub use self::redb::{DATABASE_FILE, RedbStore};
+
+/// A storage backend could not complete an operation: nothing was acknowledged.
+#[derive(Debug)]
+pub struct StoreError(Box<dyn core::error::Error + Send + Sync>);
+
+impl StoreError {
+    /// Wraps a backend's error.
+    pub fn new(source: impl Into<Box<dyn core::error::Error + Send + Sync>>) -> Self {
+        Self(source.into())
+    }
+}
+
+impl core::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "storage unavailable: {}", self.0)
+    }
+}
+
+impl core::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+/// What marking a code spent found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spend {
+    /// The code was unspent: this caller won it, and the grant's refresh family starts at
+    /// generation 0.
+    First,
+    /// The code was already spent: a replay (RFC 6749 §4.1.2).
+    Replayed,
+}
+
+/// What presenting a refresh token of some generation found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rotation {
+    /// It was the newest generation; the family now expects the next one.
+    Rotated,
+    /// An older generation: the token was used before, so the whole family (grant) is now revoked.
+    Reused,
+    /// The family is unknown, expired or revoked.
+    Unknown,
+}
+
+/// The storage the handlers use. Every method that returns `Ok` after a write has made that write
+/// durable. Implementations must make [`spend_code`](Self::spend_code) and
+/// [`rotate_refresh`](Self::rotate_refresh) atomic: of concurrent callers, exactly one wins.
+pub trait Store: Send + Sync + 'static {
+    /// Stores a newly registered client.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend fails.
+    fn insert_client(
+        &self,
+        record: ClientRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Looks a client up.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend fails.
+    fn client(
+        &self,
+        id: ClientId,
+    ) -> impl Future<Output = Result<Option<ClientRecord>, StoreError>> + Send;
+
+    /// Atomically marks the code of `grant` spent (kept until `code_expires_at`) and, if this is
+    /// the first time, opens its refresh family at generation 0 (kept until `family_expires_at`).
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend fails; nothing is marked then.
+    fn spend_code(
+        &self,
+        grant: GrantId,
+        code_expires_at: u64,
+        family_expires_at: u64,
+    ) -> impl Future<Output = Result<Spend, StoreError>> + Send;
+
+    /// Atomically checks that `generation` is the newest of the family of `grant` and advances
+    /// it (the new token expiring at `family_expires_at`); an older generation revokes the grant
+    /// until `revoke_until`.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend fails.
+    fn rotate_refresh(
+        &self,
+        grant: GrantId,
+        generation: u32,
+        family_expires_at: u64,
+        revoke_until: u64,
+        now: u64,
+    ) -> impl Future<Output = Result<Rotation, StoreError>> + Send;
+
+    /// Revokes every token of `grant` until `until` (and closes its refresh family).
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend fails.
+    fn revoke_grant(
+        &self,
+        grant: GrantId,
+        until: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Revokes the one token `token` until `until` (its expiry).
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend fails.
+    fn revoke_token(
+        &self,
+        token: TokenId,
+        until: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// True if `grant` or `token` is revoked at `now`.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend fails.
+    fn is_revoked(
+        &self,
+        grant: GrantId,
+        token: TokenId,
+        now: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes the spent codes, revocations and families that expired before `now`, returning
+    /// how many entries went.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend fails.
+    fn purge_expired(&self, now: u64) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}

@@ -1,0 +1,90 @@
+//! A registered client as stored: protobuf-encoded (prost), so fields can be added later.
+
+use tessera_core::{ClientId, ID_LEN, Scope, SecretVerifier};
+
+use super::StoreError;
+
+/// A registered client (RFC 6749 §2). Holds the secret's verifier, never the secret.
+#[derive(Clone, Debug)]
+pub struct ClientRecord {
+    /// Its id.
+    pub id: ClientId,
+    /// Its human-readable name.
+    pub name: String,
+    /// Its registered redirect URIs, matched exactly.
+    pub redirect_uris: Vec<String>,
+    /// The most a code for it may grant.
+    pub scope: Scope,
+    /// The secret's verifier; `None` for a public client.
+    pub verifier: Option<SecretVerifier>,
+    /// Registration time, unix seconds.
+    pub issued_at: u64,
+}
+
+impl ClientRecord {
+    /// True for a public client (no secret, RFC 6749 §2.1).
+    pub const fn is_public(&self) -> bool {
+        self.verifier.is_none()
+    }
+
+    /// True if `uri` is one of the registered redirect URIs, byte for byte.
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris
+            .iter()
+            .any(|registered| registered == uri)
+    }
+
+    pub(super) fn encode(&self) -> Vec<u8> {
+        prost::Message::encode_to_vec(&StoredClient {
+            id: self.id.as_bytes().to_vec(),
+            name: self.name.clone(),
+            redirect_uris: self.redirect_uris.clone(),
+            scope: self.scope.as_str().to_owned(),
+            verifier: self
+                .verifier
+                .as_ref()
+                .map(|v| v.to_bytes().to_vec())
+                .unwrap_or_default(),
+            issued_at: self.issued_at,
+        })
+    }
+
+    pub(super) fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
+        let stored: StoredClient = prost::Message::decode(bytes).map_err(StoreError::new)?;
+        let id: [u8; ID_LEN] = stored
+            .id
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::new("stored client id has the wrong length"))?;
+        let verifier = if stored.verifier.is_empty() {
+            None
+        } else {
+            Some(SecretVerifier::from_bytes(&stored.verifier).map_err(StoreError::new)?)
+        };
+        Ok(Self {
+            id: ClientId::from_bytes(id),
+            name: stored.name,
+            redirect_uris: stored.redirect_uris,
+            scope: Scope::parse(&stored.scope).map_err(StoreError::new)?,
+            verifier,
+            issued_at: stored.issued_at,
+        })
+    }
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct StoredClient {
+    #[prost(bytes = "vec", tag = "1")]
+    id: Vec<u8>,
+    #[prost(string, tag = "2")]
+    name: String,
+    #[prost(string, repeated, tag = "3")]
+    redirect_uris: Vec<String>,
+    #[prost(string, tag = "4")]
+    scope: String,
+    /// Empty for a public client.
+    #[prost(bytes = "vec", tag = "5")]
+    verifier: Vec<u8>,
+    #[prost(uint64, tag = "6")]
+    issued_at: u64,
+}
