@@ -251,6 +251,19 @@ proptest! {
     }
 
     #[test]
+    fn base64url_decode_matches_base64ct(text in "[A-Za-z0-9_=+/ -]{0,600}", raw in prop::collection::vec(any::<u8>(), 0..450)) {
+        use base64ct::{Base64UrlUnpadded, Encoding};
+        let (mut ours, mut theirs) = ([0u8; 450], [0u8; 450]);
+        prop_assert_eq!(
+            base64url_decode(text.as_bytes(), &mut ours).map(<[u8]>::to_vec),
+            Base64UrlUnpadded::decode(text.as_bytes(), &mut theirs).ok().map(<[u8]>::to_vec)
+        );
+        let mut buf = [0u8; 600];
+        let encoded = base64url_encode(&raw, &mut buf).unwrap();
+        prop_assert_eq!(base64url_decode(encoded.as_bytes(), &mut ours), Some(&raw[..]));
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic_any_parser(bytes in prop::collection::vec(any::<u8>(), 0..700)) {
         let s = String::from_utf8_lossy(&bytes);
         let _ = Scope::parse(&s);
