@@ -357,7 +357,14 @@ impl<S: Store> Authority<S> {
         let now = now();
         let claims = AuthorizationCode::verify(self.keyring.codes(), code, now)?;
         let verifier = CodeVerifier::parse(code_verifier)?;
-        claims.redeem(&client.id, redirect_uri, &verifier)?;
+        claims
+            .redeem(&client.id, redirect_uri, &verifier)
+            .map_err(|e| match e {
+                // The core's error serves registration too (`invalid_request`); at the token
+                // endpoint a mismatch is `invalid_grant` (RFC 6749 §5.2).
+                tessera_core::Error::InvalidRedirectUri => Error::RedirectUriMismatch,
+                other => Error::Core(other),
+            })?;
         let grant_id = *claims.grant_id();
         match self
             .store

@@ -27,6 +27,8 @@ pub enum Error {
     BadCredentials,
     /// The operator bearer token is missing or wrong.
     BadOperatorToken,
+    /// The token request's redirect URI is not the one the code was issued for.
+    RedirectUriMismatch,
     /// The code was already redeemed; its grant is now revoked.
     CodeReplayed,
     /// The refresh token was already rotated; its whole family is now revoked.
@@ -89,6 +91,10 @@ impl Error {
             Self::MissingCredentials => ("invalid_client", "client authentication required"),
             Self::BadCredentials => ("invalid_client", "client authentication failed"),
             Self::BadOperatorToken => ("invalid_client", "operator token missing or wrong"),
+            Self::RedirectUriMismatch => (
+                "invalid_grant",
+                "redirect_uri differs from the one the code was issued for",
+            ),
             Self::CodeReplayed => (
                 "invalid_grant",
                 "code was already used; the tokens issued from it are revoked",
@@ -115,9 +121,10 @@ impl Error {
             Self::MissingCredentials | Self::BadCredentials | Self::BadOperatorToken => {
                 code_of(ErrorKind::InvalidClient)
             }
-            Self::CodeReplayed | Self::RefreshReused | Self::GrantRevoked => {
-                code_of(ErrorKind::InvalidGrant)
-            }
+            Self::RedirectUriMismatch
+            | Self::CodeReplayed
+            | Self::RefreshReused
+            | Self::GrantRevoked => code_of(ErrorKind::InvalidGrant),
             Self::NotTokenOwner => code_of(ErrorKind::UnauthorizedClient),
             Self::Storage(_) => Code::Unavailable,
         }

@@ -1,0 +1,215 @@
+//! A real server on 127.0.0.1:0 over a temporary data directory, and a real generated client.
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different subset of the helpers"
+)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test support outside #[test] fns: a failure must fail the test"
+)]
+
+use core::net::SocketAddr;
+use std::path::Path;
+
+use tessera_proto::v1::token_service_client::TokenServiceClient;
+use tessera_proto::v1::{
+    ExchangeRequest, ExchangeResponse, IntrospectRequest, IntrospectResponse, IssueCodeRequest,
+    RegisterRequest, RegisterResponse,
+};
+use tessera_service::{Config, Server};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+use tonic::{Request, Status};
+
+/// RFC 7636 Appendix B.
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub(crate) const REDIRECT_URI: &str = "https://app.example/callback";
+
+pub(crate) struct TestServer {
+    pub(crate) addr: SocketAddr,
+    pub(crate) operator: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestServer {
+    pub(crate) async fn start(dir: &Path) -> Self {
+        Self::start_with(Config::new(dir)).await
+    }
+
+    pub(crate) async fn start_with(config: Config) -> Self {
+        let server = Server::open(config).unwrap();
+        let operator = std::fs::read_to_string(server.operator_token_path())
+            .unwrap()
+            .trim()
+            .to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel();
+        let handle = tokio::spawn(server.serve(listener, async {
+            let _ = rx.await;
+        }));
+        Self {
+            addr,
+            operator,
+            shutdown: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    pub(crate) async fn client(&self) -> TokenServiceClient<Channel> {
+        TokenServiceClient::connect(format!("http://{}", self.addr))
+            .await
+            .unwrap()
+    }
+
+    pub(crate) async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    /// Stops the server and waits until it has released the data directory.
+    pub(crate) async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap().unwrap();
+        }
+    }
+
+    pub(crate) fn operator<T>(&self, message: T) -> Request<T> {
+        with_auth(message, &format!("Bearer {}", self.operator))
+    }
+
+    pub(crate) async fn register(&self, name: &str, scope: &str) -> RegisterResponse {
+        self.try_register(RegisterRequest {
+            client_name: name.to_owned(),
+            redirect_uris: vec![REDIRECT_URI.to_owned()],
+            scope: scope.to_owned(),
+            public_client: false,
+        })
+        .await
+        .unwrap()
+    }
+
+    pub(crate) async fn try_register(
+        &self,
+        request: RegisterRequest,
+    ) -> Result<RegisterResponse, Status> {
+        self.client()
+            .await
+            .register(self.operator(request))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// A code for `client` with the RFC 7636 challenge.
+    pub(crate) async fn code(&self, client_id: &str, scope: &str, audience: &[&str]) -> String {
+        self.try_code(code_request(client_id, scope, audience))
+            .await
+            .unwrap()
+    }
+
+    pub(crate) async fn try_code(&self, request: IssueCodeRequest) -> Result<String, Status> {
+        self.client()
+            .await
+            .issue_code(self.operator(request))
+            .await
+            .map(|r| r.into_inner().code)
+    }
+}
+
+pub(crate) fn code_request(client_id: &str, scope: &str, audience: &[&str]) -> IssueCodeRequest {
+    IssueCodeRequest {
+        client_id: client_id.to_owned(),
+        redirect_uri: REDIRECT_URI.to_owned(),
+        scope: scope.to_owned(),
+        subject: "alice".to_owned(),
+        code_challenge: CHALLENGE.to_owned(),
+        code_challenge_method: "S256".to_owned(),
+        audience: audience.iter().map(|a| (*a).to_owned()).collect(),
+    }
+}
+
+pub(crate) fn with_auth<T>(message: T, authorization: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", authorization.parse().unwrap());
+    request
+}
+
+pub(crate) fn basic<T>(message: T, client: &RegisterResponse) -> Request<T> {
+    with_auth(
+        message,
+        &tessera_service::auth::basic_header(&client.client_id, &client.client_secret),
+    )
+}
+
+pub(crate) fn code_exchange(code: &str) -> ExchangeRequest {
+    ExchangeRequest {
+        grant_type: "authorization_code".to_owned(),
+        code: code.to_owned(),
+        redirect_uri: REDIRECT_URI.to_owned(),
+        code_verifier: VERIFIER.to_owned(),
+        ..ExchangeRequest::default()
+    }
+}
+
+pub(crate) fn refresh_exchange(refresh_token: &str, scope: &str) -> ExchangeRequest {
+    ExchangeRequest {
+        grant_type: "refresh_token".to_owned(),
+        refresh_token: refresh_token.to_owned(),
+        scope: scope.to_owned(),
+        ..ExchangeRequest::default()
+    }
+}
+
+pub(crate) async fn exchange(
+    api: &mut TokenServiceClient<Channel>,
+    client: &RegisterResponse,
+    request: ExchangeRequest,
+) -> Result<ExchangeResponse, Status> {
+    api.exchange(basic(request, client))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+pub(crate) async fn introspect(
+    api: &mut TokenServiceClient<Channel>,
+    caller: &RegisterResponse,
+    token: &str,
+) -> IntrospectResponse {
+    api.introspect(basic(
+        IntrospectRequest {
+            token: token.to_owned(),
+            token_type_hint: String::new(),
+        },
+        caller,
+    ))
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+/// Asserts a refusal's gRPC code and its RFC 6749 error code prefix.
+pub(crate) fn assert_refused<T: core::fmt::Debug>(
+    result: Result<T, Status>,
+    code: tonic::Code,
+    oauth: &str,
+) {
+    let status = result.unwrap_err();
+    assert_eq!(status.code(), code, "{}", status.message());
+    assert!(
+        status.message().starts_with(&format!("{oauth}: ")),
+        "expected {oauth}: {}",
+        status.message()
+    );
+}
