@@ -27,24 +27,30 @@ pub const VERIFIER_LEN: usize = 2 + KEY_LEN;
 /// A credential as text: a client secret or a minted token. Zeroized on drop, redacted in
 /// `Debug`, no `Display`: read it deliberately with [`expose`](Self::expose).
 #[derive(Clone, PartialEq, Eq)]
-pub struct SecretText<const N: usize>(heapless::String<N>);
+pub struct SecretText<const N: usize>(heapless::Vec<u8, N>);
 
 impl<const N: usize> SecretText<N> {
-    pub(crate) fn from_ascii(bytes: &[u8]) -> Option<Self> {
-        let mut s = heapless::String::new();
-        s.push_str(core::str::from_utf8(bytes).ok()?).ok()?;
-        Some(Self(s))
+    /// `len` zero bytes to be filled in place (so the text is never copied out of a scratch buffer).
+    pub(crate) fn zeroed(len: usize) -> Option<Self> {
+        let mut v = heapless::Vec::new();
+        v.resize(len, 0).ok()?;
+        Some(Self(v))
+    }
+
+    pub(crate) fn as_mut_bytes(&mut self) -> &mut [u8] {
+        &mut self.0
     }
 
     /// The credential text, to send to its holder. Never log it.
     pub fn expose(&self) -> &str {
-        &self.0
+        // Only ASCII is ever written (a prefix and base64url), so this never falls back.
+        core::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
 impl<const N: usize> Drop for SecretText<N> {
     fn drop(&mut self) {
-        self.0.as_mut_str().zeroize();
+        self.0.as_mut_slice().zeroize();
     }
 }
 
@@ -89,19 +95,18 @@ impl ClientSecret {
         let (secret, checksum) = raw.split_at_mut(SECRET_LEN);
         secret.copy_from_slice(&self.0);
         checksum.copy_from_slice(&crc32(&self.0).to_be_bytes());
-        let mut text = [0u8; SECRET_TEXT_LEN];
-        let (prefix, body) = text.split_at_mut(SECRET_PREFIX.len());
-        prefix.copy_from_slice(SECRET_PREFIX.as_bytes());
-        let encoded = base64url_encode(&raw, body).is_some();
+        let mut text =
+            SecretText::zeroed(SECRET_TEXT_LEN).unwrap_or(SecretText(heapless::Vec::new()));
+        if let Some((prefix, body)) = text
+            .as_mut_bytes()
+            .split_first_chunk_mut::<{ SECRET_PREFIX.len() }>()
+        {
+            prefix.copy_from_slice(SECRET_PREFIX.as_bytes());
+            // The sizes are fixed, so this cannot fail; an unwritten text fails every check.
+            let _ = base64url_encode(&raw, body);
+        }
         raw.zeroize();
-        let out = if encoded {
-            SecretText::from_ascii(&text)
-        } else {
-            None
-        };
-        text.zeroize();
-        // The sizes are fixed above, so encoding cannot fail; an empty text would fail every check.
-        out.unwrap_or(SecretText(heapless::String::new()))
+        text
     }
 
     /// Parses a presented secret: prefix, length, base64url and checksum.

@@ -19,7 +19,6 @@ pub use code::{AuthorizationCode, CodeClaims, MAX_CODE_LIFETIME};
 pub use refresh::{RefreshClaims, RefreshToken};
 
 use hmac::Mac;
-use zeroize::Zeroize;
 
 use crate::Error;
 use crate::claims::{MAX_AUDIENCE, MAX_SUBJECT_LEN};
@@ -49,7 +48,6 @@ const GRANT_MAX_LEN: usize =
     ID_LEN + (1 + MAX_SUBJECT_LEN) + (1 + MAX_SCOPE_LEN) + (1 + MAX_AUDIENCE * ID_LEN);
 /// Largest padded body of any kind (the code's).
 const BODY_CAP: usize = padded(HEADER_LEN + VALIDITY_LEN + code::FIXED_LEN + GRANT_MAX_LEN);
-const TEXT_CAP: usize = PREFIX_LEN + base64url_len(BODY_CAP + TAG_LEN);
 
 #[allow(
     clippy::arithmetic_side_effects,
@@ -189,31 +187,27 @@ fn seal<const N: usize>(
     claims(&mut body)?;
     body.pad()?;
 
-    let mut text = [0u8; TEXT_CAP];
-    let result = (|| {
-        let (prefix, rest) = text.split_at_mut(PREFIX_LEN);
-        prefix.copy_from_slice(kind.prefix());
-        let body_len = base64url_encode(body.as_slice(), rest)
-            .ok_or(Error::MalformedToken)?
-            .len();
-        let signed_len = PREFIX_LEN
-            .checked_add(body_len)
-            .ok_or(Error::MalformedToken)?;
-        let (signed, rest) = text
-            .split_at_mut_checked(signed_len)
-            .ok_or(Error::MalformedToken)?;
-        let tag = mac.clone().chain_update(&*signed).finalize().into_bytes();
-        let tag = tag.get(..TAG_LEN).ok_or(Error::MalformedToken)?;
-        base64url_encode(tag, rest).ok_or(Error::MalformedToken)?;
-        let total = signed_len
-            .checked_add(TAG_TEXT_LEN)
-            .ok_or(Error::MalformedToken)?;
-        text.get(..total)
-            .and_then(SecretText::from_ascii)
-            .ok_or(Error::MalformedToken)
-    })();
-    text.zeroize();
-    result
+    let body = body.as_slice();
+    let signed_len = PREFIX_LEN
+        .checked_add(base64url_len(body.len()))
+        .ok_or(Error::MalformedToken)?;
+    let total = signed_len
+        .checked_add(TAG_TEXT_LEN)
+        .ok_or(Error::MalformedToken)?;
+    let mut text = SecretText::zeroed(total).ok_or(Error::MalformedToken)?;
+    let (signed, tag_text) = text
+        .as_mut_bytes()
+        .split_at_mut_checked(signed_len)
+        .ok_or(Error::MalformedToken)?;
+    let (prefix, body_text) = signed
+        .split_at_mut_checked(PREFIX_LEN)
+        .ok_or(Error::MalformedToken)?;
+    prefix.copy_from_slice(kind.prefix());
+    base64url_encode(body, body_text).ok_or(Error::MalformedToken)?;
+    let tag = mac.clone().chain_update(&*signed).finalize().into_bytes();
+    base64url_encode(tag.get(..TAG_LEN).ok_or(Error::MalformedToken)?, tag_text)
+        .ok_or(Error::MalformedToken)?;
+    Ok(text)
 }
 
 /// Verifies a token's envelope and returns its key id and a reader over its claims.
