@@ -479,6 +479,13 @@ impl<S: Store> Authority<S> {
         if self.store.is_revoked(*grant_id, *token_id, now).await? {
             return Ok(None);
         }
+        if let Introspected::Refresh(claims) = &found {
+            // A rotated-away refresh token is dead: presenting it would revoke its family.
+            let newest = self.store.refresh_generation(*grant_id, now).await?;
+            if newest != Some(claims.generation()) {
+                return Ok(None);
+            }
+        }
         Ok(Some(found))
     }
 

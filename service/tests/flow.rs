@@ -224,6 +224,16 @@ async fn refresh_rotates_narrows_and_reuse_revokes_the_family() {
     .unwrap();
     assert_eq!(second.scope, "read");
     assert_ne!(second.refresh_token, first.refresh_token);
+    // Only the newest refresh token of a family is active.
+    assert!(
+        !introspect(&mut api, &app, &first.refresh_token)
+            .await
+            .active
+    );
+    let newest = introspect(&mut api, &app, &second.refresh_token).await;
+    assert!(newest.active);
+    assert_eq!(newest.token_type, "refresh_token");
+    assert_eq!(newest.scope, "read write");
     assert_eq!(
         introspect(&mut api, &app, &second.access_token).await.scope,
         "read"

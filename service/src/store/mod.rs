@@ -107,6 +107,16 @@ pub trait Store: Send + Sync + 'static {
         now: u64,
     ) -> impl Future<Output = Result<Rotation, StoreError>> + Send;
 
+    /// The newest refresh generation of the family of `grant`, if it is open at `now`.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend fails.
+    fn refresh_generation(
+        &self,
+        grant: GrantId,
+        now: u64,
+    ) -> impl Future<Output = Result<Option<u32>, StoreError>> + Send;
+
     /// Revokes every token of `grant` until `until` (and closes its refresh family).
     ///
     /// # Errors

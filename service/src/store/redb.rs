@@ -172,6 +172,24 @@ impl Store for RedbStore {
         .await
     }
 
+    async fn refresh_generation(
+        &self,
+        grant: GrantId,
+        now: u64,
+    ) -> Result<Option<u32>, StoreError> {
+        self.run(move |db| {
+            let tx = db.begin_read()?;
+            let newest = tx
+                .open_table(FAMILIES)?
+                .get(grant.as_bytes().as_slice())?
+                .map(|v| v.value())
+                .filter(|&(_, expires_at)| expires_at > now)
+                .map(|(generation, _)| generation);
+            Ok(newest)
+        })
+        .await
+    }
+
     async fn revoke_grant(&self, grant: GrantId, until: u64) -> Result<(), StoreError> {
         self.run(move |db| {
             let key = grant.as_bytes().as_slice();
@@ -239,5 +257,92 @@ impl Store for RedbStore {
             Ok(purged)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(n: u8) -> GrantId {
+        GrantId::from_bytes([n; 16])
+    }
+
+    #[tokio::test]
+    async fn spend_rotate_revoke_and_purge() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RedbStore::open(dir.path()).unwrap();
+        let token = TokenId::from_bytes([9; 16]);
+
+        assert_eq!(
+            store.spend_code(grant(1), 100, 1000).await.unwrap(),
+            Spend::First
+        );
+        assert_eq!(
+            store.spend_code(grant(1), 100, 1000).await.unwrap(),
+            Spend::Replayed
+        );
+        assert_eq!(
+            store.refresh_generation(grant(1), 10).await.unwrap(),
+            Some(0)
+        );
+
+        let rotate = |generation| store.rotate_refresh(grant(1), generation, 2000, 3000, 10);
+        assert_eq!(
+            rotate(1).await.unwrap(),
+            Rotation::Unknown,
+            "a future generation"
+        );
+        assert_eq!(rotate(0).await.unwrap(), Rotation::Rotated);
+        assert_eq!(rotate(1).await.unwrap(), Rotation::Rotated);
+        assert_eq!(
+            store.refresh_generation(grant(1), 10).await.unwrap(),
+            Some(2)
+        );
+        assert_eq!(rotate(0).await.unwrap(), Rotation::Reused);
+        assert!(store.is_revoked(grant(1), token, 10).await.unwrap());
+        assert_eq!(
+            rotate(2).await.unwrap(),
+            Rotation::Unknown,
+            "the family is gone"
+        );
+        assert_eq!(
+            store
+                .rotate_refresh(grant(2), 0, 2000, 3000, 10)
+                .await
+                .unwrap(),
+            Rotation::Unknown
+        );
+
+        store.revoke_token(token, 50).await.unwrap();
+        assert!(store.is_revoked(grant(3), token, 49).await.unwrap());
+        assert!(!store.is_revoked(grant(3), token, 50).await.unwrap());
+
+        // At 200: the spent code (100) and the token revocation (50) are gone; the grant
+        // revocation (3000) stays.
+        assert_eq!(store.purge_expired(200).await.unwrap(), 2);
+        assert!(store.is_revoked(grant(1), token, 200).await.unwrap());
+        assert_eq!(store.purge_expired(200).await.unwrap(), 0);
+        assert_eq!(store.purge_expired(5000).await.unwrap(), 1);
+        assert!(!store.is_revoked(grant(1), token, 200).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_family_expires() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RedbStore::open(dir.path()).unwrap();
+        store.spend_code(grant(1), 100, 1000).await.unwrap();
+        assert_eq!(
+            store.refresh_generation(grant(1), 1000).await.unwrap(),
+            None
+        );
+        assert_eq!(
+            store
+                .rotate_refresh(grant(1), 0, 2000, 3000, 1000)
+                .await
+                .unwrap(),
+            Rotation::Unknown
+        );
+        assert_eq!(store.purge_expired(1000).await.unwrap(), 2);
     }
 }
