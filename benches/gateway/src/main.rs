@@ -23,8 +23,13 @@ const TOKEN: &str = "tsr_at_AQIAAQAAAABpVbkAAAAOEBAREhMUFRYXGBkaGxwdHh8PDg0MCwoJ
 #[entry]
 fn main() -> ! {
     let mut keys = KeySet::new(Purpose::AccessToken);
-    let inserted = keys.insert(&SubKey::from_bytes(KeyId::new(1), Purpose::AccessToken, black_box(SUBKEY)));
-    let verdict = inserted.and_then(|()| AccessToken::verify(&keys, black_box(TOKEN), black_box(1_767_225_700)));
+    let inserted = keys.insert(&SubKey::from_bytes(
+        KeyId::new(1),
+        Purpose::AccessToken,
+        black_box(SUBKEY),
+    ));
+    let verdict = inserted
+        .and_then(|()| AccessToken::verify(&keys, black_box(TOKEN), black_box(1_767_225_700)));
     black_box(verdict.is_ok());
     loop {
         core::hint::spin_loop();
