@@ -1,8 +1,9 @@
-//! Text encodings: base64url without padding (RFC 4648 §5) and lowercase hex (RFC 4648 §8).
+//! Text encodings: base64url without padding (RFC 4648 §5) for tokens and secrets, padded
+//! standard base64 (RFC 4648 §4) for HTTP Basic credentials, and lowercase hex (RFC 4648 §8).
 //!
 //! The only base64 and hex code in Tessera; everything else calls these.
 
-use base64ct::{Base64UrlUnpadded, Encoding as _};
+use base64ct::{Base64, Base64UrlUnpadded, Encoding as _};
 
 /// Encodes `bytes` as base64url without padding into `out`, returning the text (`base64ct`).
 ///
@@ -115,6 +116,24 @@ fn pack(sextets: &[u8], out: &mut [u8]) -> u8 {
         }
         _ => 0xff,
     }
+}
+
+/// Encodes `bytes` as padded standard base64 (RFC 4648 §4), the form of HTTP Basic
+/// credentials (RFC 7617 §2, RFC 6749 §2.3.1).
+///
+/// # Errors
+/// `None` if `out` is too small.
+pub fn base64_encode<'a>(bytes: &[u8], out: &'a mut [u8]) -> Option<&'a str> {
+    Base64::encode(bytes, out).ok()
+}
+
+/// Decodes canonical, padded standard base64 (RFC 4648 §4) into `out`, in constant time
+/// (`base64ct`): Basic credentials carry a client secret.
+///
+/// # Errors
+/// `None` if `text` is not canonical padded base64 or `out` is too small.
+pub fn base64_decode<'a>(text: &[u8], out: &'a mut [u8]) -> Option<&'a [u8]> {
+    Base64::decode(text, out).ok()
 }
 
 /// Number of base64url characters (no padding) for `n` bytes.

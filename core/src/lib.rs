@@ -37,7 +37,9 @@ pub use claims::{
     Audience, Grant, MAX_AUDIENCE, MAX_REDIRECT_URI_LEN, MAX_SUBJECT_LEN, RedirectUriDigest,
     Subject,
 };
-pub use encoding::{base64url_decode, base64url_encode, base64url_len};
+pub use encoding::{
+    base64_decode, base64_encode, base64url_decode, base64url_encode, base64url_len,
+};
 pub use error::{Error, ErrorKind};
 pub use id::{ClientId, GrantId, ID_HEX_LEN, ID_LEN, TokenId};
 pub use keyring::{

@@ -1,6 +1,8 @@
 //! RFC 4648 §10 test vectors through Tessera's base64url wrapper (unpadded, §5 alphabet).
 
-use tessera_core::{base64url_decode, base64url_encode, base64url_len};
+use tessera_core::{
+    base64_decode, base64_encode, base64url_decode, base64url_encode, base64url_len,
+};
 
 /// RFC 4648 §10, with the padding removed (Tessera never pads).
 const VECTORS: &[(&str, &str)] = &[
@@ -46,4 +48,32 @@ fn a_small_buffer_is_an_error_not_a_panic() {
     let mut out = [0u8; 2];
     assert_eq!(base64url_encode(b"foobar", &mut out), None);
     assert_eq!(base64url_decode(b"Zm9vYmFy", &mut out), None);
+}
+
+/// RFC 4648 §10 as written (padded, §4 alphabet), through the Basic-credentials wrapper.
+#[test]
+fn section_10_vectors_padded() {
+    let padded = [
+        ("", ""),
+        ("f", "Zg=="),
+        ("fo", "Zm8="),
+        ("foo", "Zm9v"),
+        ("foob", "Zm9vYg=="),
+        ("fooba", "Zm9vYmE="),
+        ("foobar", "Zm9vYmFy"),
+    ];
+    for (plain, encoded) in padded {
+        let mut out = [0u8; 16];
+        assert_eq!(base64_encode(plain.as_bytes(), &mut out), Some(encoded));
+        let mut back = [0u8; 16];
+        assert_eq!(
+            base64_decode(encoded.as_bytes(), &mut back),
+            Some(plain.as_bytes())
+        );
+    }
+    let mut out = [0u8; 16];
+    for bad in ["Zg", "Zg=", "Zh==", "-_8=", "Zm9v\n"] {
+        assert_eq!(base64_decode(bad.as_bytes(), &mut out), None, "{bad:?}");
+    }
+    assert_eq!(base64_decode(b"+/8=", &mut out), Some(&[0xfb, 0xff][..]));
 }
