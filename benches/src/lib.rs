@@ -1,1 +1,0 @@
-//! Benchmarks of Tessera against its baselines: arrive with the benchmarks issue.
