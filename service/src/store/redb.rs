@@ -141,7 +141,11 @@ impl RedbStore {
     /// # Errors
     /// [`StoreError`] if the file cannot be opened or is locked by another process.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        let db = Database::create(data_dir.join(DATABASE_FILE)).map_err(StoreError::new)?;
+        let path = data_dir.join(DATABASE_FILE);
+        let db = Database::create(&path).map_err(StoreError::new)?;
+        // It holds secret verifiers: readable by the server's user only.
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .map_err(StoreError::new)?;
         let tx = db.begin_write().map_err(StoreError::new)?;
         {
             tx.open_table(CLIENTS).map_err(StoreError::new)?;
