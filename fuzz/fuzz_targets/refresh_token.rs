@@ -1,0 +1,4 @@
+//! Fuzz target `refresh_token`: the property is [`tessera_fuzz::checks::refresh_token`].
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tessera_fuzz::checks::refresh_token(data));
