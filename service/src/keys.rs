@@ -6,7 +6,7 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use subtle::ConstantTimeEq;
@@ -56,8 +56,6 @@ pub fn ensure_data_dir(dir: &Path) -> io::Result<()> {
         .mode(0o700)
         .create(dir)
 }
-
-use std::os::unix::fs::DirBuilderExt;
 
 fn read_keys(path: &Path) -> io::Result<Vec<MasterKey>> {
     let text = Zeroizing::new(fs::read_to_string(path)?);

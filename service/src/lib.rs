@@ -1,7 +1,3 @@
-//! The Tessera gRPC token server (`tessera.v1.TokenService`), its durable storage and the
-//! `tessera` command line. All token logic lives in `tessera-core`; this crate adds transport,
-//! authentication, storage and the single-use, revocation and rotation state.
-#![doc = ""]
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
@@ -16,6 +12,8 @@ pub mod rng;
 pub mod server;
 pub mod store;
 
+pub use authority::Authority;
 pub use config::Config;
 pub use error::Error;
 pub use server::{Server, serve};
+pub use store::{RedbStore, Store};
