@@ -24,6 +24,16 @@ async fn a_10_mb_token_is_refused_and_the_server_keeps_serving() {
         matches!(status.code(), Code::OutOfRange | Code::ResourceExhausted),
         "{status:?}"
     );
+    // The limit is ours (64 KiB), not tonic's default (4 MiB).
+    let over = IntrospectRequest {
+        token: "a".repeat(100 * 1024),
+        token_type_hint: String::new(),
+    };
+    let status = api.introspect(basic(over, &app)).await.unwrap_err();
+    assert!(
+        matches!(status.code(), Code::OutOfRange | Code::ResourceExhausted),
+        "{status:?}"
+    );
     // Just under the limit is still decoded (and is merely an inactive token).
     let big = IntrospectRequest {
         token: "a".repeat(60 * 1024),
