@@ -260,6 +260,7 @@ impl<S: Store> Authority<S> {
                         &credentials.secret,
                     )
                     .map_err(|_| Error::BadCredentials)?;
+                self.rehash_if_stale(&client, &credentials.secret).await;
                 Ok(client)
             }
             None if public_client_id.is_empty() => Err(Error::MissingCredentials),
@@ -272,6 +273,36 @@ impl<S: Store> Authority<S> {
                     None => Err(Error::BadCredentials),
                 }
             }
+        }
+    }
+
+    /// After a key rotation, re-hashes a client's verifier under the active key the next time it
+    /// authenticates, so it keeps working once its old key is retired ([`tessera_core::MAX_KEYS`]).
+    /// A failure only delays that: authentication has already succeeded.
+    async fn rehash_if_stale(&self, client: &ClientRecord, secret: &ClientSecret) {
+        let keys = self.keyring.client_secrets();
+        let stale = client
+            .verifier
+            .as_ref()
+            .is_some_and(|v| Some(v.key_id()) != keys.active_id());
+        if !stale {
+            return;
+        }
+        let updated = match SecretVerifier::new(keys, &client.id, secret) {
+            Ok(verifier) => ClientRecord {
+                verifier: Some(verifier),
+                ..client.clone()
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot re-hash a client secret");
+                return;
+            }
+        };
+        match self.store.insert_client(updated).await {
+            Ok(()) => {
+                tracing::info!(client_id = %client.id, "re-hashed a client secret under the active key")
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot store a re-hashed client secret"),
         }
     }
 

@@ -98,3 +98,35 @@ async fn a_rotated_key_keeps_old_tokens_verifying() {
     assert!(introspect(&mut api, &app, &after.access_token).await.active);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_secret_outlives_the_key_it_was_hashed_under() {
+    let dir = tempfile::tempdir().unwrap();
+    let rng = tessera_service::rng::SharedRng::from_os().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let app = server.register("app", "read").await; // hashed under key 1
+    server.stop().await;
+
+    // Keys 1, 2, 3; 3 active. Authenticating re-hashes the secret under key 3.
+    for _ in 0..2 {
+        tessera_service::keys::rotate(dir.path(), &rng).unwrap();
+    }
+    let server = TestServer::start(dir.path()).await;
+    let mut api = server.client().await;
+    assert!(!introspect(&mut api, &app, "unknown").await.active);
+    drop(api);
+    server.stop().await;
+
+    // Keys 3, 4, 5, 6: key 1 is gone, yet the client still authenticates.
+    for _ in 0..3 {
+        tessera_service::keys::rotate(dir.path(), &rng).unwrap();
+    }
+    let server = TestServer::start(dir.path()).await;
+    let mut api = server.client().await;
+    assert!(!introspect(&mut api, &app, "unknown").await.active);
+    let code = server.code(&app.client_id, "read", &[]).await;
+    exchange(&mut api, &app, code_exchange(&code))
+        .await
+        .unwrap();
+    server.stop().await;
+}
