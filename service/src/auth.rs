@@ -1,8 +1,7 @@
 //! Reading credentials from gRPC metadata: the operator's `Bearer` token and a client's HTTP
 //! `Basic` credentials (RFC 6749 §2.3.1, RFC 7617).
 
-use base64::Engine;
-use tessera_core::{ClientId, ClientSecret};
+use tessera_core::{ClientId, ClientSecret, base64_decode, base64_encode};
 use tonic::metadata::MetadataMap;
 use zeroize::Zeroizing;
 
@@ -63,12 +62,11 @@ pub fn basic_credentials(metadata: &MetadataMap) -> Result<Option<BasicCredentia
         return Ok(None);
     };
     let encoded = strip_scheme(value, "Basic").ok_or(Error::BadCredentials)?;
-    let decoded = Zeroizing::new(
-        base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .map_err(|_| Error::BadCredentials)?,
-    );
-    let text = core::str::from_utf8(&decoded).map_err(|_| Error::BadCredentials)?;
+    // Longer than any Tessera id and secret: anything that does not fit is not ours.
+    let mut buf = Zeroizing::new([0u8; 256]);
+    let decoded =
+        base64_decode(encoded.as_bytes(), buf.as_mut_slice()).ok_or(Error::BadCredentials)?;
+    let text = core::str::from_utf8(decoded).map_err(|_| Error::BadCredentials)?;
     let (id, secret) = text.split_once(':').ok_or(Error::BadCredentials)?;
     Ok(Some(BasicCredentials {
         client_id: ClientId::parse(id).map_err(|_| Error::BadCredentials)?,
@@ -79,10 +77,10 @@ pub fn basic_credentials(metadata: &MetadataMap) -> Result<Option<BasicCredentia
 /// The `authorization` value for Basic client credentials (for clients of this service).
 pub fn basic_header(client_id: &str, client_secret: &str) -> Zeroizing<String> {
     let joined = Zeroizing::new(format!("{client_id}:{client_secret}"));
-    Zeroizing::new(format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(joined.as_bytes())
-    ))
+    let mut buf = Zeroizing::new(vec![0u8; joined.len().div_ceil(3).saturating_mul(4)]);
+    // The buffer is sized for the padded encoding, so this always succeeds.
+    let encoded = base64_encode(joined.as_bytes(), buf.as_mut_slice()).unwrap_or_default();
+    Zeroizing::new(format!("Basic {encoded}"))
 }
 
 #[cfg(test)]
