@@ -1,6 +1,7 @@
 //! The authorization server's decisions (RFC 6749 §4.1, §6; RFC 7662; RFC 7009), built on
 //! `tessera-core` for every token, secret and PKCE check and on a [`Store`] for state.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tessera_core::{
@@ -239,7 +240,7 @@ impl<S: Store> Authority<S> {
         &self,
         credentials: Option<BasicCredentials>,
         public_client_id: &str,
-    ) -> Result<ClientRecord, Error> {
+    ) -> Result<Arc<ClientRecord>, Error> {
         match credentials {
             Some(credentials) => {
                 if !public_client_id.is_empty()
@@ -291,7 +292,7 @@ impl<S: Store> Authority<S> {
         let updated = match SecretVerifier::new(keys, &client.id, secret) {
             Ok(verifier) => ClientRecord {
                 verifier: Some(verifier),
-                ..client.clone()
+                ..ClientRecord::clone(client)
             },
             Err(e) => {
                 tracing::warn!(error = %e, "cannot re-hash a client secret");
@@ -313,7 +314,7 @@ impl<S: Store> Authority<S> {
     pub async fn authenticate_confidential(
         &self,
         credentials: Option<BasicCredentials>,
-    ) -> Result<ClientRecord, Error> {
+    ) -> Result<Arc<ClientRecord>, Error> {
         let credentials = credentials.ok_or(Error::MissingCredentials)?;
         self.authenticate(Some(credentials), "").await
     }

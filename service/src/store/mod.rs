@@ -8,6 +8,7 @@ mod record;
 mod redb;
 
 use core::future::Future;
+use std::sync::Arc;
 
 use tessera_core::{ClientId, GrantId, TokenId};
 
@@ -78,7 +79,7 @@ pub trait Store: Send + Sync + 'static {
     fn client(
         &self,
         id: ClientId,
-    ) -> impl Future<Output = Result<Option<ClientRecord>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<Arc<ClientRecord>>, StoreError>> + Send;
 
     /// Atomically marks the code of `grant` spent (kept until `code_expires_at`) and, if this is
     /// the first time, opens its refresh family at generation 0 (kept until `family_expires_at`).
