@@ -77,6 +77,7 @@ impl AuthorizationCode {
     ///
     /// # Errors
     /// Any verification failure ([`Error::is_invalid_token`]).
+    #[inline]
     pub fn verify(keys: &KeySet, text: &str, now: u64) -> Result<CodeClaims, Error> {
         let mut body = [0u8; BODY_CAP];
         let (key_id, mut r) = open(Kind::AuthorizationCode, keys, text, &mut body)?;

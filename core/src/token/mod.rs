@@ -144,6 +144,7 @@ impl Validity {
     }
 
     /// Reads a validity and checks it against `now`: valid on `[issued_at, expires_at)`.
+    #[inline]
     fn read(r: &mut Reader<'_>, max: u32, now: u64) -> Result<Times, Error> {
         let v = Self {
             issued_at: r.u64()?,

@@ -51,6 +51,7 @@ impl RefreshToken {
     ///
     /// # Errors
     /// Any verification failure ([`Error::is_invalid_token`]).
+    #[inline]
     pub fn verify(keys: &KeySet, text: &str, now: u64) -> Result<RefreshClaims, Error> {
         let mut body = [0u8; BODY_CAP];
         let (key_id, mut r) = open(Kind::RefreshToken, keys, text, &mut body)?;

@@ -98,6 +98,7 @@ impl<'a> Reader<'a> {
         core::str::from_utf8(self.short()?).map_err(|_| Error::MalformedToken)
     }
 
+    #[inline]
     pub(crate) fn grant(&mut self) -> Result<Grant, Error> {
         let client_id = ClientId::from_bytes(self.array::<ID_LEN>()?);
         // The MAC has passed, so this body is one we minted from validated claims: only what
