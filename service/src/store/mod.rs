@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tessera_core::{ClientId, GrantId, TokenId};
 
 pub use self::record::ClientRecord;
-pub use self::redb::{DATABASE_FILE, RedbStore};
+pub use self::redb::{DATABASE_FILE, RedbStore, Rows, Snapshot};
 
 /// A storage backend could not complete an operation: nothing was acknowledged.
 #[derive(Debug)]

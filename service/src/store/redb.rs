@@ -7,14 +7,15 @@
 //! in the transaction, so a check-and-insert is atomic even against writes of the same batch.
 //! Reads run in place on a read snapshot: they never wait for the writer.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock, mpsc};
 use std::thread;
 
+use redb::backends::InMemoryBackend;
 use redb::{
-    Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
-    WriteTransaction,
+    Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    TableDefinition, TableHandle, WriteTransaction,
 };
 use tessera_core::{ClientId, GrantId, TokenId};
 use tokio::sync::oneshot;
@@ -180,6 +181,24 @@ impl RedbStore {
         // It holds secret verifiers: readable by the server's user only.
         std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
             .map_err(StoreError::new)?;
+        Self::with_database(db)
+    }
+
+    /// A store in memory, gone with the process: the same tables, transactions and writer as
+    /// [`open`](Self::open), without the file. For fuzzing, which needs a fresh store per input.
+    ///
+    /// # Errors
+    /// [`StoreError`] if redb cannot create the database.
+    #[doc(hidden)]
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let db = Database::builder()
+            .create_with_backend(InMemoryBackend::new())
+            .map_err(StoreError::new)?;
+        Self::with_database(db)
+    }
+
+    /// Creates the tables and starts the writer thread.
+    fn with_database(db: Database) -> Result<Self, StoreError> {
         let tx = db.begin_write().map_err(StoreError::new)?;
         {
             tx.open_table(CLIENTS).map_err(StoreError::new)?;
@@ -206,6 +225,41 @@ impl RedbStore {
             }),
             clients: Arc::default(),
         })
+    }
+
+    /// Every entry of every table, read from one snapshot of the committed state: what a test
+    /// compares to see what a call changed. It reads the database, not the client cache.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the database cannot be read.
+    #[doc(hidden)]
+    pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        fn rows<V: redb::Value + 'static>(
+            tx: &ReadTransaction,
+            definition: TableDefinition<'_, &[u8], V>,
+        ) -> Result<Rows, redb::Error> {
+            let table = tx.open_table(definition)?;
+            let mut rows = Vec::new();
+            for entry in table.iter()? {
+                let (key, value) = entry?;
+                rows.push((
+                    key.value().to_vec(),
+                    V::as_bytes(&value.value()).as_ref().to_vec(),
+                ));
+            }
+            Ok(rows)
+        }
+        let read = || {
+            let tx = self.db.begin_read()?;
+            Ok::<_, redb::Error>(Snapshot(BTreeMap::from([
+                (CLIENTS.name(), rows(&tx, CLIENTS)?),
+                (SPENT_CODES.name(), rows(&tx, SPENT_CODES)?),
+                (REVOKED_GRANTS.name(), rows(&tx, REVOKED_GRANTS)?),
+                (REVOKED_TOKENS.name(), rows(&tx, REVOKED_TOKENS)?),
+                (FAMILIES.name(), rows(&tx, FAMILIES)?),
+            ])))
+        };
+        read().map_err(StoreError::new)
     }
 
     /// Queues a write for the next group commit and waits until it is durable.
@@ -242,6 +296,24 @@ impl RedbStore {
         F: FnOnce(&Database) -> Result<T, redb::Error>,
     {
         f(&self.db).map_err(StoreError::new)
+    }
+}
+
+/// The contents of a [`RedbStore`]: table name → its `(key, value)` entries in key order, each
+/// value as redb stores it. Its `Debug` shows only the sizes (clients hold secret verifiers).
+#[doc(hidden)]
+#[derive(Clone, PartialEq, Eq)]
+pub struct Snapshot(pub BTreeMap<&'static str, Rows>);
+
+/// One table's `(key, value)` entries of a [`Snapshot`], in key order.
+#[doc(hidden)]
+pub type Rows = Vec<(Vec<u8>, Vec<u8>)>;
+
+impl core::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(name, rows)| (name, rows.len())))
+            .finish()
     }
 }
 
@@ -549,6 +621,32 @@ mod tests {
             Rotation::Unknown
         );
         assert_eq!(store.purge_expired(1000).await.unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_sees_every_committed_write_and_nothing_else() {
+        let store = RedbStore::in_memory().unwrap();
+        let empty = store.snapshot().unwrap();
+        assert_eq!(empty.0.len(), 5);
+        assert!(empty.0.values().all(Vec::is_empty));
+        // A write that finds nothing to change commits and changes nothing.
+        assert_eq!(
+            store
+                .rotate_refresh(grant(1), 0, 2000, 3000, 10)
+                .await
+                .unwrap(),
+            Rotation::Unknown
+        );
+        assert_eq!(store.snapshot().unwrap(), empty);
+        store.spend_code(grant(1), 100, 1000).await.unwrap();
+        let spent = store.snapshot().unwrap();
+        let key = grant(1).as_bytes().to_vec();
+        assert_eq!(
+            spent.0["spent_codes"],
+            [(key.clone(), 100u64.to_le_bytes().to_vec())]
+        );
+        assert_eq!(spent.0["refresh_families"].len(), 1);
+        assert_eq!(spent.0["clients"], []);
     }
 
     fn client(name: &str) -> ClientRecord {
