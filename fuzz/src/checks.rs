@@ -44,6 +44,10 @@ pub const TARGETS: [(&str, Check); 8] = [
     ("roundtrip", roundtrip),
 ];
 
+/// Targets whose checks need more than the core, and the test that replays their corpus.
+pub const REPLAYED_ELSEWHERE: [(&str, &str); 1] =
+    [("service_request", "service/tests/fuzz_corpus.rs")];
+
 /// 2026-01-01T00:00:00Z, the `now` of the FORMAT.md §6 vectors; tokens are checked a second later.
 pub const NOW: u64 = 1_767_225_600;
 

@@ -1,4 +1,6 @@
-//! The fuzz targets' properties, in [`checks`], so that `core/tests/fuzz_corpus.rs` can replay the
-//! committed corpora against the very same code on stable Rust.
+//! The fuzz targets' properties, so that the stable corpus replays run the very same code:
+//! [`checks`] (the core's targets) from `core/tests/fuzz_corpus.rs`, and [`service`] (the
+//! `service_request` target) from `service/tests/fuzz_corpus.rs`.
 
 pub mod checks;
+pub mod service;
