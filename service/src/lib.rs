@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod grpc;
 pub mod keys;
+pub mod limit;
 pub mod rng;
 pub mod server;
 pub mod store;

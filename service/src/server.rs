@@ -15,11 +15,12 @@ use crate::authority::{self, Authority};
 use crate::config::Config;
 use crate::grpc::TokenApi;
 use crate::keys;
+use crate::limit::SizeLimit;
 use crate::rng::SharedRng;
 use crate::store::{RedbStore, Store};
 
 /// Largest request message accepted: ample for any Tessera request, and a 10 MB token is
-/// refused before it is decoded.
+/// refused before it is decoded, with `RESOURCE_EXHAUSTED` ([`SizeLimit`]).
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 /// How often expired spent codes, revocations and refresh families are purged.
 pub const PURGE_INTERVAL: Duration = Duration::from_secs(60);
@@ -81,11 +82,13 @@ impl Server {
             .register_encoded_file_descriptor_set(tessera_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
-        let api = TokenServiceServer::new(TokenApi::new(
-            Arc::clone(&self.authority),
-            Arc::clone(&self.operator),
-        ))
-        .max_decoding_message_size(MAX_REQUEST_BYTES);
+        let api = SizeLimit::new(
+            TokenServiceServer::new(TokenApi::new(
+                Arc::clone(&self.authority),
+                Arc::clone(&self.operator),
+            ))
+            .max_decoding_message_size(MAX_REQUEST_BYTES),
+        );
 
         let purger = tokio::spawn(purge_forever(Arc::clone(&self.authority)));
         if let Ok(addr) = listener.local_addr() {
