@@ -77,7 +77,7 @@ fn hmac_floor(mac: &Hmac<Sha256>, signed: &[u8]) -> [u8; 32] {
 }
 
 /// Claims equivalent to a Tessera access token's, as a JWT would carry them.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct JwtClaims {
     sub: String,
     client_id: String,
@@ -86,6 +86,14 @@ struct JwtClaims {
     exp: u64,
     jti: String,
     gid: String,
+    /// A code's bound redirect URI and PKCE challenge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redirect_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code_challenge: Option<String>,
+    /// A refresh token's generation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generation: Option<u32>,
 }
 
 /// jsonwebtoken checks `exp` against the system clock, so its claims are dated from today.
@@ -102,6 +110,55 @@ fn jwt_claims(f: &Fixture) -> JwtClaims {
         exp: now + 3600,
         jti: "00112233445566778899aabbccddeeff".into(),
         gid: f.grant_id.to_string(),
+        redirect_uri: None,
+        code_challenge: None,
+        generation: None,
+    }
+}
+
+/// The `jsonwebtoken` HS256 baseline for one kind: its claims, keys and an encoded token.
+struct Jwt {
+    claims: JwtClaims,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    text: String,
+}
+
+impl Jwt {
+    fn new(f: &Fixture, purpose: Purpose, claims: JwtClaims) -> Self {
+        let key = f.master.derive(purpose);
+        let encoding = EncodingKey::from_secret(key.expose_bytes());
+        let decoding = DecodingKey::from_secret(key.expose_bytes());
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        let text =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &encoding).unwrap();
+        Self {
+            claims,
+            encoding,
+            decoding,
+            validation,
+            text,
+        }
+    }
+
+    fn encode(&self) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            black_box(&self.claims),
+            &self.encoding,
+        )
+        .unwrap()
+    }
+
+    /// Decode, signature check and `exp` validation.
+    fn decode(&self) -> u64 {
+        jsonwebtoken::decode::<JwtClaims>(black_box(&self.text), &self.decoding, &self.validation)
+            .unwrap()
+            .claims
+            .exp
     }
 }
 
@@ -110,24 +167,23 @@ fn access_token(c: &mut Criterion) {
     let keys = f.keyring.access_tokens();
     let mut rng = ChaCha12Rng::seed_from_u64(1);
     let token = AccessToken::mint(keys, &f.grant, &f.grant_id, 3600, NOW, &mut rng).unwrap();
-    let text = token.expose().to_owned();
-    let mac = floor_mac(&f, Purpose::AccessToken);
-    let jwt_key = f.master.derive(Purpose::AccessToken);
-    let enc = EncodingKey::from_secret(jwt_key.expose_bytes());
-    let dec = DecodingKey::from_secret(jwt_key.expose_bytes());
-    let claims = jwt_claims(&f);
-    let jwt = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &enc).unwrap();
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.validate_aud = false;
-    validation.required_spec_claims.clear();
+    token_groups(
+        c,
+        "access_token",
+        token.expose(),
+        &floor_mac(&f, Purpose::AccessToken),
+        &Jwt::new(&f, Purpose::AccessToken, jwt_claims(&f)),
+        |text| drop(AccessToken::verify(keys, text, NOW + 1).unwrap()),
+        || {
+            drop(black_box(
+                AccessToken::mint(keys, &f.grant, &f.grant_id, 3600, NOW, &mut rng).unwrap(),
+            ))
+        },
+    );
 
+    // Decoding alone, to show its share of a verify (BENCHMARKS.md).
+    let text = token.expose();
     let mut g = c.benchmark_group("access_token/verify");
-    g.bench_function("tessera", |b| {
-        b.iter(|| AccessToken::verify(keys, black_box(&text), NOW + 1).unwrap())
-    });
-    g.bench_function("hmac_floor", |b| {
-        b.iter(|| hmac_floor(&mac, black_box(signed_part(&text))))
-    });
     g.bench_function("base64url_decode_body", |b| {
         let mut out = [0u8; 512];
         b.iter(|| {
@@ -136,39 +192,17 @@ fn access_token(c: &mut Criterion) {
                 .len()
         })
     });
-    g.bench_function("jsonwebtoken", |b| {
-        b.iter(|| {
-            jsonwebtoken::decode::<JwtClaims>(black_box(&jwt), &dec, &validation)
-                .unwrap()
-                .claims
-                .exp
-        })
-    });
-    g.finish();
-
-    let mut g = c.benchmark_group("access_token/mint");
-    g.bench_function("tessera", |b| {
-        b.iter(|| {
-            AccessToken::mint(keys, black_box(&f.grant), &f.grant_id, 3600, NOW, &mut rng).unwrap()
-        })
-    });
-    g.bench_function("hmac_floor", |b| {
-        b.iter(|| hmac_floor(&mac, black_box(signed_part(&text))))
-    });
-    g.bench_function("jsonwebtoken", |b| {
-        b.iter(|| {
-            jsonwebtoken::encode(&Header::new(Algorithm::HS256), black_box(&claims), &enc).unwrap()
-        })
-    });
     g.finish();
 }
 
-/// The verify and mint groups of a token kind, each with the HMAC floor over its signed bytes.
+/// The verify and mint groups of a token kind, each with its baselines: the HMAC floor over
+/// the token's signed bytes, and `jsonwebtoken` HS256 with equivalent claims.
 fn token_groups<V, M>(
     c: &mut Criterion,
     kind: &str,
     text: &str,
     mac: &Hmac<Sha256>,
+    jwt: &Jwt,
     verify: V,
     mut mint: M,
 ) where
@@ -180,6 +214,7 @@ fn token_groups<V, M>(
     g.bench_function("hmac_floor", |b| {
         b.iter(|| hmac_floor(mac, black_box(signed_part(text))))
     });
+    g.bench_function("jsonwebtoken", |b| b.iter(|| jwt.decode()));
     g.finish();
 
     let mut g = c.benchmark_group(format!("{kind}/mint"));
@@ -187,6 +222,7 @@ fn token_groups<V, M>(
     g.bench_function("hmac_floor", |b| {
         b.iter(|| hmac_floor(mac, black_box(signed_part(text))))
     });
+    g.bench_function("jsonwebtoken", |b| b.iter(|| jwt.encode()));
     g.finish();
 }
 
@@ -202,6 +238,15 @@ fn authorization_code(c: &mut Criterion) {
         "authorization_code",
         code.expose(),
         &floor_mac(&f, Purpose::AuthorizationCode),
+        &Jwt::new(
+            &f,
+            Purpose::AuthorizationCode,
+            JwtClaims {
+                redirect_uri: Some(URI.into()),
+                code_challenge: Some(challenge.encode(&mut [0; 43]).into()),
+                ..jwt_claims(&f)
+            },
+        ),
         |text| drop(AuthorizationCode::verify(keys, text, NOW + 1).unwrap()),
         || {
             drop(black_box(
@@ -222,6 +267,14 @@ fn refresh_token(c: &mut Criterion) {
         "refresh_token",
         token.expose(),
         &floor_mac(&f, Purpose::RefreshToken),
+        &Jwt::new(
+            &f,
+            Purpose::RefreshToken,
+            JwtClaims {
+                generation: Some(0),
+                ..jwt_claims(&f)
+            },
+        ),
         |text| drop(RefreshToken::verify(keys, text, NOW + 1).unwrap()),
         || {
             drop(black_box(
