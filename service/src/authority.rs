@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::rng::SharedRng;
 use crate::store::{ClientRecord, Rotation, Spend, Store};
+use crate::throttle::Throttle;
 
 /// Longest client name accepted, in bytes.
 pub const MAX_CLIENT_NAME_LEN: usize = 128;
@@ -97,23 +98,26 @@ impl Introspected {
     }
 }
 
-/// The token server: keys, storage, randomness and lifetimes.
+/// The token server: keys, storage, randomness, lifetimes and the failed-auth throttle.
 #[derive(Debug)]
 pub struct Authority<S> {
     store: S,
     keyring: Keyring,
     rng: SharedRng,
     config: Config,
+    throttle: Throttle,
 }
 
 impl<S: Store> Authority<S> {
     /// An authority over `store`, minting with `keyring`.
-    pub const fn new(store: S, keyring: Keyring, rng: SharedRng, config: Config) -> Self {
+    pub fn new(store: S, keyring: Keyring, rng: SharedRng, config: Config) -> Self {
+        let throttle = Throttle::new(config.failed_auth_limit, config.failed_auth_window);
         Self {
             store,
             keyring,
             rng,
             config,
+            throttle,
         }
     }
 
@@ -125,6 +129,11 @@ impl<S: Store> Authority<S> {
     /// Its storage.
     pub const fn store(&self) -> &S {
         &self.store
+    }
+
+    /// Its count of failed client authentications.
+    pub const fn throttle(&self) -> &Throttle {
+        &self.throttle
     }
 
     /// Registers a client (operator only; the caller checked).
@@ -234,8 +243,12 @@ impl<S: Store> Authority<S> {
     /// Authenticates the client of a token request: Basic credentials for a confidential
     /// client, or a `client_id` alone for a public one (RFC 6749 §2.3, §3.2.1).
     ///
+    /// A confidential client with too many failed authentications in the current window is
+    /// refused before its secret is checked ([`Throttle`]).
+    ///
     /// # Errors
-    /// `invalid_client` if the credentials are missing or wrong.
+    /// `invalid_client` if the credentials are missing or wrong; [`Error::Throttled`] for a
+    /// throttled client.
     pub async fn authenticate(
         &self,
         credentials: Option<BasicCredentials>,
@@ -254,13 +267,24 @@ impl<S: Store> Authority<S> {
                     .await?
                     .ok_or(Error::BadCredentials)?;
                 let verifier = client.verifier.as_ref().ok_or(Error::BadCredentials)?;
-                verifier
-                    .verify(
-                        self.keyring.client_secrets(),
-                        &client.id,
-                        &credentials.secret,
-                    )
-                    .map_err(|_| Error::BadCredentials)?;
+                // No await between this check and counting a failure, so a burst of guesses
+                // can overshoot the limit by at most one per worker thread.
+                let now = now();
+                if !self.throttle.allows(&client.id, now) {
+                    return Err(Error::Throttled);
+                }
+                let verified = verifier.verify(
+                    self.keyring.client_secrets(),
+                    &client.id,
+                    &credentials.secret,
+                );
+                if verified.is_err() {
+                    if self.throttle.record_failure(client.id, now) {
+                        tracing::warn!(client_id = %client.id,
+                            "too many failed authentications: client throttled");
+                    }
+                    return Err(Error::BadCredentials);
+                }
                 self.rehash_if_stale(&client, &credentials.secret).await;
                 Ok(client)
             }

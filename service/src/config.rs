@@ -1,4 +1,5 @@
-//! The server's settings: where its state lives, who it is, and how long what it issues lives.
+//! The server's settings: where its state lives, who it is, how long what it issues lives, and
+//! how many wrong client secrets it tolerates.
 
 use std::path::PathBuf;
 
@@ -17,27 +18,29 @@ pub struct Config {
     pub access_lifetime: u32,
     /// Refresh token lifetime, seconds.
     pub refresh_lifetime: u32,
+    /// Failed authentications of one client allowed per window; past it the client is refused
+    /// with `RESOURCE_EXHAUSTED` until the window ends, even with its right secret
+    /// ([`Throttle`](crate::throttle::Throttle)).
+    pub failed_auth_limit: u32,
+    /// The window of `failed_auth_limit`, seconds, from the first failure in it.
+    pub failed_auth_window: u32,
 }
 
-/// A lifetime that is zero or too long.
+/// A setting out of its range (the text names it and the range).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct InvalidLifetime(pub &'static str);
+pub struct InvalidConfig(pub &'static str);
 
-impl core::fmt::Display for InvalidLifetime {
+impl core::fmt::Display for InvalidConfig {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(
-            f,
-            "{} must be at least 1 second (codes: at most {MAX_CODE_LIFETIME})",
-            self.0
-        )
+        f.write_str(self.0)
     }
 }
 
-impl core::error::Error for InvalidLifetime {}
+impl core::error::Error for InvalidConfig {}
 
 impl Config {
     /// A configuration with the default issuer and lifetimes (codes 60 s, access tokens 1 h,
-    /// refresh tokens 30 days).
+    /// refresh tokens 30 days), and at most 10 failed authentications per client a minute.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
@@ -45,22 +48,33 @@ impl Config {
             code_lifetime: 60,
             access_lifetime: 3600,
             refresh_lifetime: 30 * 24 * 3600,
+            failed_auth_limit: 10,
+            failed_auth_window: 60,
         }
     }
 
-    /// Checks the lifetimes.
+    /// Checks the lifetimes and the throttle.
     ///
     /// # Errors
-    /// [`InvalidLifetime`] naming the first bad one.
-    pub fn validate(&self) -> Result<(), InvalidLifetime> {
+    /// [`InvalidConfig`] naming the first bad setting.
+    pub fn validate(&self) -> Result<(), InvalidConfig> {
+        const _: () = assert!(MAX_CODE_LIFETIME == 600, "update the message below");
         if self.code_lifetime == 0 || self.code_lifetime > MAX_CODE_LIFETIME {
-            return Err(InvalidLifetime("code lifetime"));
+            return Err(InvalidConfig("code lifetime must be 1 to 600 seconds"));
         }
         if self.access_lifetime == 0 {
-            return Err(InvalidLifetime("access lifetime"));
+            return Err(InvalidConfig("access lifetime must be at least 1 second"));
         }
         if self.refresh_lifetime == 0 {
-            return Err(InvalidLifetime("refresh lifetime"));
+            return Err(InvalidConfig("refresh lifetime must be at least 1 second"));
+        }
+        if self.failed_auth_limit == 0 {
+            return Err(InvalidConfig("failed-auth limit must be at least 1"));
+        }
+        if self.failed_auth_window == 0 {
+            return Err(InvalidConfig(
+                "failed-auth window must be at least 1 second",
+            ));
         }
         Ok(())
     }
@@ -68,5 +82,38 @@ impl Config {
     /// How long a revoked grant must stay revoked: the longest any of its tokens can live.
     pub fn grant_revocation_window(&self) -> u64 {
         u64::from(self.access_lifetime.max(self.refresh_lifetime))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_zeros_are_not() {
+        let config = Config::new("data");
+        assert_eq!(config.validate(), Ok(()));
+        assert_eq!(
+            (config.failed_auth_limit, config.failed_auth_window),
+            (10, 60)
+        );
+        let zeroed: [fn(&mut Config); 5] = [
+            |c| c.code_lifetime = 0,
+            |c| c.access_lifetime = 0,
+            |c| c.refresh_lifetime = 0,
+            |c| c.failed_auth_limit = 0,
+            |c| c.failed_auth_window = 0,
+        ];
+        for zero in zeroed {
+            let mut config = Config::new("data");
+            zero(&mut config);
+            assert!(config.validate().is_err(), "{config:?}");
+        }
+        let mut config = Config::new("data");
+        config.code_lifetime = MAX_CODE_LIFETIME + 1;
+        assert_eq!(
+            config.validate(),
+            Err(InvalidConfig("code lifetime must be 1 to 600 seconds"))
+        );
     }
 }

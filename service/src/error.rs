@@ -27,6 +27,8 @@ pub enum Error {
     BadCredentials,
     /// The operator bearer token is missing or wrong.
     BadOperatorToken,
+    /// Too many failed authentications of this client in the current window.
+    Throttled,
     /// The token request's redirect URI is not the one the code was issued for.
     RedirectUriMismatch,
     /// The code was already redeemed; its grant is now revoked.
@@ -91,6 +93,10 @@ impl Error {
             Self::MissingCredentials => ("invalid_client", "client authentication required"),
             Self::BadCredentials => ("invalid_client", "client authentication failed"),
             Self::BadOperatorToken => ("invalid_client", "operator token missing or wrong"),
+            Self::Throttled => (
+                "invalid_client",
+                "too many failed authentications, try again later",
+            ),
             Self::RedirectUriMismatch => (
                 "invalid_grant",
                 "redirect_uri differs from the one the code was issued for",
@@ -126,6 +132,8 @@ impl Error {
             | Self::RefreshReused
             | Self::GrantRevoked => code_of(ErrorKind::InvalidGrant),
             Self::NotTokenOwner => code_of(ErrorKind::UnauthorizedClient),
+            // Not UNAUTHENTICATED: the credentials may be right, the client must wait.
+            Self::Throttled => Code::ResourceExhausted,
             Self::Storage(_) => Code::Unavailable,
         }
     }
@@ -202,6 +210,11 @@ mod tests {
                 Error::BadCredentials,
                 Code::Unauthenticated,
                 "invalid_client: ",
+            ),
+            (
+                Error::Throttled,
+                Code::ResourceExhausted,
+                "invalid_client: too many failed authentications",
             ),
             (
                 Error::UnsupportedGrantType,

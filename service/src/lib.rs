@@ -12,6 +12,7 @@ pub mod limit;
 pub mod rng;
 pub mod server;
 pub mod store;
+pub mod throttle;
 
 pub use authority::Authority;
 pub use config::Config;

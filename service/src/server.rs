@@ -22,7 +22,7 @@ use crate::store::{RedbStore, Store};
 /// Largest request message accepted: ample for any Tessera request, and a 10 MB token is
 /// refused before it is decoded, with `RESOURCE_EXHAUSTED` ([`SizeLimit`]).
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
-/// How often expired spent codes, revocations and refresh families are purged.
+/// How often expired spent codes, revocations, refresh families and throttle windows are purged.
 pub const PURGE_INTERVAL: Duration = Duration::from_secs(60);
 
 /// A server whose state is open and ready to serve.
@@ -114,7 +114,9 @@ async fn purge_forever<S: Store>(authority: Arc<Authority<S>>) {
     let mut ticks = tokio::time::interval(PURGE_INTERVAL);
     loop {
         ticks.tick().await;
-        match authority.store().purge_expired(authority::now()).await {
+        let now = authority::now();
+        authority.throttle().purge(now);
+        match authority.store().purge_expired(now).await {
             Ok(0) => {}
             Ok(purged) => tracing::debug!(purged, "purged expired entries"),
             Err(e) => tracing::warn!(error = %e, "purge failed"),

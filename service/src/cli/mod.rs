@@ -86,6 +86,15 @@ pub struct ServeArgs {
     #[arg(long, env = "TESSERA_REFRESH_LIFETIME", default_value_t = 30 * 24 * 3600,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub refresh_lifetime: u32,
+    /// Failed authentications of one client allowed per window before it is refused with
+    /// RESOURCE_EXHAUSTED until the window ends.
+    #[arg(long, env = "TESSERA_FAILED_AUTH_LIMIT", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub failed_auth_limit: u32,
+    /// The failed-auth window in seconds, from the first failure in it.
+    #[arg(long, env = "TESSERA_FAILED_AUTH_WINDOW", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub failed_auth_window: u32,
     /// Log filter (`info`, `debug`, `tessera_service=debug`, ...); `RUST_LOG` overrides it.
     #[arg(long, env = "TESSERA_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
@@ -100,6 +109,8 @@ impl ServeArgs {
             code_lifetime: self.code_lifetime,
             access_lifetime: self.access_lifetime,
             refresh_lifetime: self.refresh_lifetime,
+            failed_auth_limit: self.failed_auth_limit,
+            failed_auth_window: self.failed_auth_window,
         }
     }
 }
