@@ -10,7 +10,8 @@
 )]
 
 use core::net::SocketAddr;
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use tessera_proto::v1::token_service_client::TokenServiceClient;
 use tessera_proto::v1::{
@@ -212,4 +213,17 @@ pub(crate) fn assert_refused<T: core::fmt::Debug>(
         "expected {oauth}: {}",
         status.message()
     );
+}
+
+/// Every file of a data directory and its bytes: the durable state a refused request must not
+/// change (reads never write the database file).
+pub(crate) fn data_files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            (path, bytes)
+        })
+        .collect()
 }
