@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use tessera_service::cli::{Cli, run};
 
-// A gRPC request allocates a few dozen small buffers across threads; mimalloc serves them about
-// 40% faster than glibc's allocator under load (BENCHMARKS.md).
+// A gRPC request allocates a few dozen small buffers across threads; with mimalloc the server
+// answers about 40% more requests per second than with glibc's allocator (BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
