@@ -56,20 +56,22 @@ fn with_auth<T>(message: T, auth: &MetadataValue<Ascii>) -> Request<T> {
     request
 }
 
+/// A confidential client with the one redirect URI the load generator uses.
+fn register_request(scope: &str) -> RegisterRequest {
+    RegisterRequest {
+        client_name: "tessera-load".into(),
+        redirect_uris: vec![REDIRECT_URI.into()],
+        scope: scope.into(),
+        public_client: false,
+    }
+}
+
 impl Fixture {
     /// Registers one client and issues it an access token.
     async fn new(target: &Target, channel: Channel) -> anyhow::Result<Self> {
         let mut api = TokenServiceClient::new(channel);
         let registered = api
-            .register(with_auth(
-                RegisterRequest {
-                    client_name: "tessera-load".into(),
-                    redirect_uris: vec![REDIRECT_URI.into()],
-                    scope: "read write".into(),
-                    public_client: false,
-                },
-                &target.operator,
-            ))
+            .register(with_auth(register_request("read write"), &target.operator))
             .await?
             .into_inner();
         let basic =
@@ -144,15 +146,7 @@ impl Fixture {
 
     async fn register(&self, api: &mut TokenServiceClient<Channel>) -> anyhow::Result<()> {
         let registered = api
-            .register(with_auth(
-                RegisterRequest {
-                    client_name: "tessera-load".into(),
-                    redirect_uris: vec![REDIRECT_URI.into()],
-                    scope: "read".into(),
-                    public_client: false,
-                },
-                &self.operator,
-            ))
+            .register(with_auth(register_request("read"), &self.operator))
             .await?
             .into_inner();
         anyhow::ensure!(
