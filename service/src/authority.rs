@@ -195,7 +195,8 @@ impl<S: Store> Authority<S> {
     ///
     /// # Errors
     /// `invalid_request` for an unknown client, an unregistered redirect URI, a bad subject,
-    /// challenge, method or audience; `invalid_scope` beyond the client's scope.
+    /// challenge or method, or an audience that is not a registered client; `invalid_scope`
+    /// beyond the client's scope.
     pub async fn issue_code(
         &self,
         request: CodeRequest<'_>,
@@ -218,6 +219,12 @@ impl<S: Store> Authority<S> {
             audience
                 .push(ClientId::parse(id)?)
                 .map_err(|_| tessera_core::Error::TooManyAudiences)?;
+        }
+        // Only a registered client can introspect, so an unknown audience is a typo, not a grant.
+        for id in &audience {
+            if self.store.client(*id).await?.is_none() {
+                return Err(Error::UnknownAudience);
+            }
         }
         let grant = Grant {
             client_id,

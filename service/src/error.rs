@@ -17,6 +17,8 @@ pub enum Error {
     InvalidField(&'static str),
     /// The client named in a request is not registered.
     UnknownClient,
+    /// An audience of a code request names a client that is not registered.
+    UnknownAudience,
     /// The redirect URI is not one the client registered.
     UnregisteredRedirectUri,
     /// `grant_type` is neither `authorization_code` nor `refresh_token`.
@@ -82,6 +84,10 @@ impl Error {
             Self::MissingField(field) => ("invalid_request", field),
             Self::InvalidField(field) => ("invalid_request", field),
             Self::UnknownClient => ("invalid_request", "client is not registered"),
+            Self::UnknownAudience => (
+                "invalid_request",
+                "audience names a client that is not registered",
+            ),
             Self::UnregisteredRedirectUri => (
                 "invalid_request",
                 "redirect_uri is not registered for the client",
@@ -122,6 +128,7 @@ impl Error {
             Self::MissingField(_)
             | Self::InvalidField(_)
             | Self::UnknownClient
+            | Self::UnknownAudience
             | Self::UnregisteredRedirectUri => code_of(ErrorKind::InvalidRequest),
             Self::UnsupportedGrantType => code_of(ErrorKind::UnsupportedGrantType),
             Self::MissingCredentials | Self::BadCredentials | Self::BadOperatorToken => {

@@ -152,6 +152,11 @@ async fn issue_code_validates_client_uri_scope_and_pkce() {
             "invalid_request",
         ),
         (
+            "unregistered audience",
+            Box::new(|r| r.audience = vec!["00112233445566778899aabbccddeeff".to_owned()]),
+            "invalid_request",
+        ),
+        (
             "too many audiences",
             Box::new(|r| r.audience = vec!["00112233445566778899aabbccddeeff".to_owned(); 5]),
             "invalid_request",
