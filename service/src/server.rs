@@ -111,7 +111,10 @@ impl Server {
 }
 
 async fn purge_forever<S: Store>(authority: Arc<Authority<S>>) {
-    let mut ticks = tokio::time::interval(PURGE_INTERVAL);
+    // The first purge waits one interval: a write at start-up would race requests that expect
+    // the data directory untouched, and entries expired meanwhile do not verify anyway.
+    let first = tokio::time::Instant::now() + PURGE_INTERVAL;
+    let mut ticks = tokio::time::interval_at(first, PURGE_INTERVAL);
     loop {
         ticks.tick().await;
         let now = authority::now();
