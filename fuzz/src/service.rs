@@ -28,12 +28,13 @@
 //!
 //! # What a request may change
 //!
-//! A failed request changes nothing, with two exceptions, both checked precisely:
-//! - A replayed code or a reused refresh token fails *and* revokes its grant (RFC 6749 §4.1.2,
-//!   §10.4): only revocations are added and refresh families removed.
-//! - After a key rotation, a client that authenticates has its verifier re-hashed under the active
-//!   key (`Authority::authenticate`), even if the rest of the request then fails: only that
-//!   client's record changes, and only to a verifier under the active key.
+//! A failed request changes nothing, with one exception, checked precisely: a replayed code or a
+//! reused refresh token fails *and* revokes its grant (RFC 6749 §4.1.2, §10.4): only revocations
+//! are added and refresh families removed.
+//!
+//! After a key rotation, a client whose request succeeds has its verifier re-hashed under the
+//! active key (`Authority::settle`): only that client's record changes, and only to a verifier
+//! under the active key.
 //!
 //! A success changes only what its RPC is for: `Register` adds one client; `IssueCode` and
 //! `Introspect` change nothing; `Exchange` spends a code or rotates a family; `Revoke` adds
@@ -652,8 +653,12 @@ pub fn service_request(data: &[u8]) {
             Ok(answer) => check_answer(fixture, &input, &grant, answer),
         };
         let mut changed = changed(&before, &after);
-        // A registration is the operator's: no client authenticates, none is re-hashed.
-        if input.rotated && allowed != Allowed::NewClient && changed.remove(CLIENTS) {
+        // Only a success re-hashes, and a registration is the operator's: no client authenticates.
+        if input.rotated
+            && outcome.is_ok()
+            && allowed != Allowed::NewClient
+            && changed.remove(CLIENTS)
+        {
             check_rehash(fixture, &service, &input, &before, &after).await;
         }
         let unexpected: Vec<_> = (changed.iter())

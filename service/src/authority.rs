@@ -72,6 +72,23 @@ pub struct Issued {
     pub refresh_token: RefreshToken,
 }
 
+/// An authenticated client, for the rest of its request. After a key rotation it also holds
+/// the presented secret, so [`Authority::settle`] can re-hash it once the request succeeded.
+#[derive(Debug)]
+#[must_use = "pass it to `Authority::settle` when the request succeeds"]
+pub struct Caller {
+    client: Arc<ClientRecord>,
+    stale_secret: Option<ClientSecret>,
+}
+
+impl core::ops::Deref for Caller {
+    type Target = ClientRecord;
+
+    fn deref(&self) -> &ClientRecord {
+        &self.client
+    }
+}
+
 /// The verified claims of an introspected token.
 #[derive(Debug)]
 pub enum Introspected {
@@ -260,7 +277,7 @@ impl<S: Store> Authority<S> {
         &self,
         credentials: Option<BasicCredentials>,
         public_client_id: &str,
-    ) -> Result<Arc<ClientRecord>, Error> {
+    ) -> Result<Caller, Error> {
         match credentials {
             Some(credentials) => {
                 if !public_client_id.is_empty()
@@ -292,14 +309,20 @@ impl<S: Store> Authority<S> {
                     }
                     return Err(Error::BadCredentials);
                 }
-                self.rehash_if_stale(&client, &credentials.secret).await;
-                Ok(client)
+                let stale = Some(verifier.key_id()) != self.keyring.client_secrets().active_id();
+                Ok(Caller {
+                    client,
+                    stale_secret: stale.then_some(credentials.secret),
+                })
             }
             None if public_client_id.is_empty() => Err(Error::MissingCredentials),
             None => {
                 let id = ClientId::parse(public_client_id).map_err(|_| Error::BadCredentials)?;
                 match self.store.client(id).await? {
-                    Some(client) if client.is_public() => Ok(client),
+                    Some(client) if client.is_public() => Ok(Caller {
+                        client,
+                        stale_secret: None,
+                    }),
                     // A confidential client must authenticate (RFC 6749 §3.2.1).
                     Some(_) => Err(Error::MissingCredentials),
                     None => Err(Error::BadCredentials),
@@ -308,22 +331,23 @@ impl<S: Store> Authority<S> {
         }
     }
 
-    /// After a key rotation, re-hashes a client's verifier under the active key the next time it
-    /// authenticates, so it keeps working once its old key is retired ([`tessera_core::MAX_KEYS`]).
-    /// A failure only delays that: authentication has already succeeded.
-    async fn rehash_if_stale(&self, client: &ClientRecord, secret: &ClientSecret) {
-        let keys = self.keyring.client_secrets();
-        let stale = client
-            .verifier
-            .as_ref()
-            .is_some_and(|v| Some(v.key_id()) != keys.active_id());
-        if !stale {
+    /// Ends a successful request of `caller`: after a key rotation, re-hashes its secret's
+    /// verifier under the active key, so it keeps working once its old key is retired
+    /// ([`tessera_core::MAX_KEYS`]). Called only on success, so a failed request changes
+    /// nothing; a failure here only delays the re-hash.
+    pub async fn settle(&self, caller: Caller) {
+        let Caller {
+            client,
+            stale_secret: Some(secret),
+        } = caller
+        else {
             return;
-        }
-        let updated = match SecretVerifier::new(keys, &client.id, secret) {
+        };
+        let keys = self.keyring.client_secrets();
+        let updated = match SecretVerifier::new(keys, &client.id, &secret) {
             Ok(verifier) => ClientRecord {
                 verifier: Some(verifier),
-                ..ClientRecord::clone(client)
+                ..ClientRecord::clone(&client)
             },
             Err(e) => {
                 tracing::warn!(error = %e, "cannot re-hash a client secret");
@@ -345,7 +369,7 @@ impl<S: Store> Authority<S> {
     pub async fn authenticate_confidential(
         &self,
         credentials: Option<BasicCredentials>,
-    ) -> Result<Arc<ClientRecord>, Error> {
+    ) -> Result<Caller, Error> {
         let credentials = credentials.ok_or(Error::MissingCredentials)?;
         self.authenticate(Some(credentials), "").await
     }

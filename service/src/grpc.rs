@@ -111,18 +111,24 @@ impl<S: Store> TokenService for TokenApi<S> {
                     .authority
                     .authenticate(credentials, &r.client_id)
                     .await?;
-                self.authority
+                let issued = self
+                    .authority
                     .exchange_code(&client, &r.code, &r.redirect_uri, &r.code_verifier)
-                    .await?
+                    .await?;
+                self.authority.settle(client).await;
+                issued
             }
             "refresh_token" => {
                 let client = self
                     .authority
                     .authenticate(credentials, &r.client_id)
                     .await?;
-                self.authority
+                let issued = self
+                    .authority
                     .refresh(&client, &r.refresh_token, &r.scope)
-                    .await?
+                    .await?;
+                self.authority.settle(client).await;
+                issued
             }
             "" => return Err(Error::MissingField("grant_type").into()),
             _ => return Err(Error::UnsupportedGrantType.into()),
@@ -140,11 +146,12 @@ impl<S: Store> TokenService for TokenApi<S> {
             .authenticate_confidential(credentials)
             .await?;
         let r = request.into_inner();
-        let Some(found) = self
+        let found = self
             .authority
             .introspect(&caller, &r.token, &r.token_type_hint)
-            .await?
-        else {
+            .await?;
+        self.authority.settle(caller).await;
+        let Some(found) = found else {
             return Ok(Response::new(IntrospectResponse::default()));
         };
         let (token_type, jti, iat, exp) = match &found {
@@ -189,6 +196,7 @@ impl<S: Store> TokenService for TokenApi<S> {
         self.authority
             .revoke(&caller, &r.token, &r.token_type_hint)
             .await?;
+        self.authority.settle(caller).await;
         Ok(Response::new(RevokeResponse {}))
     }
 }

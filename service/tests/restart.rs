@@ -130,3 +130,25 @@ async fn a_client_secret_outlives_the_key_it_was_hashed_under() {
         .unwrap();
     server.stop().await;
 }
+
+#[tokio::test]
+async fn after_a_rotation_only_a_successful_request_re_hashes_the_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let rng = tessera_service::rng::SharedRng::from_os().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let app = server.register("app", "read").await; // hashed under key 1
+    server.stop().await;
+    tessera_service::keys::rotate(dir.path(), &rng).unwrap();
+
+    let server = TestServer::start(dir.path()).await;
+    let mut api = server.client().await;
+    let before = data_files(dir.path());
+    // Authenticated, but the code is forged: refused, and nothing is written.
+    let refused = exchange(&mut api, &app, code_exchange("tsr_ac_forged")).await;
+    assert_eq!(refused.unwrap_err().code(), Code::PermissionDenied);
+    assert_eq!(data_files(dir.path()), before, "a failed request re-hashed");
+    // A successful call re-hashes the secret under key 2: the client record is rewritten.
+    assert!(!introspect(&mut api, &app, "unknown").await.active);
+    assert_ne!(data_files(dir.path()), before, "a success did not re-hash");
+    server.stop().await;
+}
