@@ -285,15 +285,7 @@ async fn introspect_as(
     caller: &RegisterResponse,
     token: &str,
 ) -> Result<bool, Status> {
-    api.introspect(basic(
-        IntrospectRequest {
-            token: token.to_owned(),
-            token_type_hint: String::new(),
-        },
-        caller,
-    ))
-    .await
-    .map(|r| r.into_inner().active)
+    try_introspect(api, caller, token).await.map(|r| r.active)
 }
 
 fn assert_throttled<T: core::fmt::Debug>(result: Result<T, Status>) {

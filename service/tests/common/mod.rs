@@ -183,11 +183,11 @@ pub(crate) async fn exchange(
         .map(tonic::Response::into_inner)
 }
 
-pub(crate) async fn introspect(
+pub(crate) async fn try_introspect(
     api: &mut TokenServiceClient<Channel>,
     caller: &RegisterResponse,
     token: &str,
-) -> IntrospectResponse {
+) -> Result<IntrospectResponse, Status> {
     api.introspect(basic(
         IntrospectRequest {
             token: token.to_owned(),
@@ -196,8 +196,15 @@ pub(crate) async fn introspect(
         caller,
     ))
     .await
-    .unwrap()
-    .into_inner()
+    .map(tonic::Response::into_inner)
+}
+
+pub(crate) async fn introspect(
+    api: &mut TokenServiceClient<Channel>,
+    caller: &RegisterResponse,
+    token: &str,
+) -> IntrospectResponse {
+    try_introspect(api, caller, token).await.unwrap()
 }
 
 /// Asserts a refusal's gRPC code and its RFC 6749 error code prefix.
