@@ -18,9 +18,6 @@ use tessera_service::limit::TOO_LARGE;
 use tokio::sync::Barrier;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
-use tonic_health::pb::HealthCheckRequest;
-use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::health_client::HealthClient;
 
 const CONNECTIONS: usize = 200;
 const MEASURED_ROUNDS: usize = 2;
@@ -206,16 +203,6 @@ async fn hundreds_of_connections_mixing_valid_and_invalid_calls() {
         CONNECTIONS * (1 + MEASURED_ROUNDS)
     );
 
-    let mut health = HealthClient::new(server.channel().await);
-    for service in ["", "tessera.v1.TokenService"] {
-        let answer = health
-            .check(HealthCheckRequest {
-                service: service.to_owned(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(answer.status(), ServingStatus::Serving, "{service:?}");
-    }
+    server.assert_serving().await;
     server.stop().await;
 }

@@ -5,9 +5,6 @@ mod common;
 use common::*;
 use tessera_proto::v1::IntrospectRequest;
 use tonic::Code;
-use tonic_health::pb::HealthCheckRequest;
-use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::health_client::HealthClient;
 
 fn assert_too_large(status: &tonic::Status) {
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
@@ -52,17 +49,7 @@ async fn a_10_mb_token_is_refused_and_the_server_keeps_serving() {
 async fn health_reports_serving() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let mut health = HealthClient::new(server.channel().await);
-    for service in ["", "tessera.v1.TokenService"] {
-        let answer = health
-            .check(HealthCheckRequest {
-                service: service.to_owned(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(answer.status(), ServingStatus::Serving, "{service:?}");
-    }
+    server.assert_serving().await;
     server.stop().await;
 }
 

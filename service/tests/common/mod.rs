@@ -75,6 +75,25 @@ impl TestServer {
             .unwrap()
     }
 
+    /// Asserts that gRPC health reports the server and the token service SERVING.
+    pub(crate) async fn assert_serving(&self) {
+        use tonic_health::pb::HealthCheckRequest;
+        use tonic_health::pb::health_check_response::ServingStatus;
+        use tonic_health::pb::health_client::HealthClient;
+
+        let mut health = HealthClient::new(self.channel().await);
+        for service in ["", "tessera.v1.TokenService"] {
+            let answer = health
+                .check(HealthCheckRequest {
+                    service: service.to_owned(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(answer.status(), ServingStatus::Serving, "{service:?}");
+        }
+    }
+
     /// Stops the server and waits until it has released the data directory.
     pub(crate) async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
