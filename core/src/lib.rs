@@ -49,7 +49,7 @@ pub use pkce::{
     CHALLENGE_LEN, CHALLENGE_TEXT_LEN, ChallengeMethod, CodeChallenge, CodeVerifier,
     MAX_VERIFIER_LEN, MIN_VERIFIER_LEN,
 };
-pub use redirect::validate_redirect_uri;
+pub use redirect::{redirect_uri_matches, validate_redirect_uri};
 pub use scope::{MAX_SCOPE_LEN, MAX_SCOPE_TOKENS, Scope};
 pub use secret::{
     ClientSecret, SECRET_LEN, SECRET_PREFIX, SECRET_TEXT_LEN, SecretText, SecretVerifier,

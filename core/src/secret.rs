@@ -26,7 +26,17 @@ pub const VERIFIER_LEN: usize = 2 + KEY_LEN;
 
 /// A credential as text: a client secret or a minted token. Zeroized on drop, redacted in
 /// `Debug`, no `Display`: read it deliberately with [`expose`](Self::expose).
-#[derive(Clone, PartialEq, Eq)]
+///
+/// It has no `PartialEq`: `==` on secret bytes is not constant-time. Compare with
+/// `subtle::ConstantTimeEq` on [`expose`](Self::expose)'s bytes.
+///
+/// ```compile_fail
+/// # use rand_core::SeedableRng;
+/// let mut rng = rand_chacha::ChaCha20Rng::from_seed([1; 32]);
+/// let a = tessera_core::ClientSecret::generate(&mut rng).encode();
+/// let _ = a == a.clone(); // does not compile: no `==` on a secret
+/// ```
+#[derive(Clone)]
 pub struct SecretText<const N: usize>(heapless::Vec<u8, N>);
 
 impl<const N: usize> SecretText<N> {
@@ -155,7 +165,15 @@ impl fmt::Debug for ClientSecret {
 /// The secret already has 256 bits of entropy, so one keyed hash suffices (no bcrypt): a check
 /// costs about as much as minting one token. Binding the client id means a verifier copied onto
 /// another client's record does not verify. Without the sub-key a stolen verifier is useless.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// No `PartialEq` either: [`verify`](Self::verify) compares in constant time.
+///
+/// ```compile_fail
+/// fn same(a: &tessera_core::SecretVerifier, b: &tessera_core::SecretVerifier) -> bool {
+///     a == b // does not compile: no `==` on a verifier
+/// }
+/// ```
+#[derive(Clone)]
 pub struct SecretVerifier {
     key_id: KeyId,
     hash: [u8; KEY_LEN],

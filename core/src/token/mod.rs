@@ -281,11 +281,18 @@ fn open<'b>(
     Ok((key_id, r))
 }
 
-/// Declares a minted token type: a fixed-capacity, zeroizing credential string.
+/// Declares a minted token type: a fixed-capacity, zeroizing credential string, with no
+/// `PartialEq` (`==` on a credential is not constant-time):
+///
+/// ```compile_fail
+/// fn same(a: &tessera_core::AccessToken, b: &tessera_core::AccessToken) -> bool {
+///     a == b // does not compile: no `==` on a token
+/// }
+/// ```
 macro_rules! token_text {
     ($(#[$doc:meta])* $name:ident, $kind:expr) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq)]
+        #[derive(Clone, Debug)]
         pub struct $name(crate::secret::SecretText<{ $name::MAX_LEN }>);
 
         impl $name {

@@ -1,6 +1,6 @@
 //! A registered client as stored: protobuf-encoded (prost), so fields can be added later.
 
-use tessera_core::{ClientId, ID_LEN, Scope, SecretVerifier};
+use tessera_core::{ClientId, ID_LEN, Scope, SecretVerifier, redirect_uri_matches};
 
 use super::StoreError;
 
@@ -27,11 +27,12 @@ impl ClientRecord {
         self.verifier.is_none()
     }
 
-    /// True if `uri` is one of the registered redirect URIs, byte for byte.
+    /// True if `uri` matches one of the registered redirect URIs: byte for byte, or with any
+    /// port for a loopback redirect ([`redirect_uri_matches`], RFC 8252 §7.3).
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
         self.redirect_uris
             .iter()
-            .any(|registered| registered == uri)
+            .any(|registered| redirect_uri_matches(registered, uri))
     }
 
     pub(super) fn encode(&self) -> Vec<u8> {
