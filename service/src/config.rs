@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use tessera_core::MAX_CODE_LIFETIME;
 
+use crate::listener::Limits;
+
 /// What `tessera serve` runs with (its flags, without the listen address).
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -24,6 +26,8 @@ pub struct Config {
     pub failed_auth_limit: u32,
     /// The window of `failed_auth_limit`, seconds, from the first failure in it.
     pub failed_auth_window: u32,
+    /// What the listener allows one connection and all of them.
+    pub limits: Limits,
 }
 
 /// A setting out of its range (the text names it and the range).
@@ -50,6 +54,7 @@ impl Config {
             refresh_lifetime: 30 * 24 * 3600,
             failed_auth_limit: 10,
             failed_auth_window: 60,
+            limits: Limits::default(),
         }
     }
 
@@ -76,7 +81,7 @@ impl Config {
                 "failed-auth window must be at least 1 second",
             ));
         }
-        Ok(())
+        self.limits.validate().map_err(InvalidConfig)
     }
 
     /// How long a revoked grant must stay revoked: the longest any of its tokens can live.

@@ -9,6 +9,7 @@ pub mod error;
 pub mod grpc;
 pub mod keys;
 pub mod limit;
+pub mod listener;
 pub mod rng;
 pub mod server;
 pub mod store;

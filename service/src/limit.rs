@@ -15,7 +15,7 @@ use tonic::{Code, Status};
 use tower_service::Service;
 
 /// The status message of an oversized request (fixed text, like every refusal).
-pub const TOO_LARGE: &str = "invalid_request: request message is larger than 64 KiB";
+pub const TOO_LARGE: &str = "invalid_request: request message is larger than 16 KiB";
 
 /// A tonic service whose "message too large" answers are `RESOURCE_EXHAUSTED` with
 /// [`TOO_LARGE`].
@@ -108,7 +108,7 @@ mod tests {
 
     #[test]
     fn the_message_states_the_limit() {
-        assert_eq!(MAX_REQUEST_BYTES, 64 * 1024);
-        assert!(TOO_LARGE.contains("64 KiB"));
+        assert_eq!(MAX_REQUEST_BYTES, 16 * 1024);
+        assert!(TOO_LARGE.contains("16 KiB"));
     }
 }

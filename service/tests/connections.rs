@@ -84,7 +84,7 @@ async fn connection(f: Arc<Fixture>, all_connected: Arc<Barrier>) -> Tally {
     assert!(!introspect(&mut api, &f.app, &f.forged).await.active);
     valid_call(&mut api, &f).await;
     assert!(
-        !introspect(&mut api, &f.app, &"a".repeat(60 * 1024))
+        !introspect(&mut api, &f.app, &"a".repeat(15 * 1024))
             .await
             .active
     );

@@ -5,6 +5,7 @@ pub mod client;
 pub mod demo;
 
 use core::net::SocketAddr;
+use core::time::Duration;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -12,6 +13,7 @@ use tessera_core::MAX_CODE_LIFETIME;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
+use crate::listener::{self, Limits};
 
 /// Tessera: an OAuth 2.0 token server over gRPC.
 #[derive(Debug, Parser)]
@@ -95,6 +97,31 @@ pub struct ServeArgs {
     #[arg(long, env = "TESSERA_FAILED_AUTH_WINDOW", default_value_t = 60,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub failed_auth_window: u32,
+    /// Open connections at most (lowered to what the descriptor limit allows); past it new
+    /// connections wait until one closes.
+    #[arg(long, env = "TESSERA_MAX_CONNECTIONS", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Concurrent HTTP/2 streams per connection.
+    #[arg(long, env = "TESSERA_MAX_STREAMS", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams: u32,
+    /// Seconds a new connection has to start its first request before it is closed.
+    #[arg(long, env = "TESSERA_HANDSHAKE_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub handshake_timeout: u32,
+    /// Seconds a connection may stay open with no request in flight.
+    #[arg(long, env = "TESSERA_IDLE_TIMEOUT", default_value_t = 120,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub idle_timeout: u32,
+    /// Seconds a request may take, from its headers to its answer, body included.
+    #[arg(long, env = "TESSERA_REQUEST_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub request_timeout: u32,
+    /// Seconds between HTTP/2 keepalive pings; a peer that does not answer in as long is dropped.
+    #[arg(long, env = "TESSERA_KEEPALIVE", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub keepalive: u32,
     /// Log filter (`info`, `debug`, `tessera_service=debug`, ...); `RUST_LOG` overrides it.
     #[arg(long, env = "TESSERA_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
@@ -111,6 +138,14 @@ impl ServeArgs {
             refresh_lifetime: self.refresh_lifetime,
             failed_auth_limit: self.failed_auth_limit,
             failed_auth_window: self.failed_auth_window,
+            limits: Limits {
+                max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+                max_streams: self.max_streams,
+                handshake_timeout: Duration::from_secs(self.handshake_timeout.into()),
+                idle_timeout: Duration::from_secs(self.idle_timeout.into()),
+                request_timeout: Duration::from_secs(self.request_timeout.into()),
+                keepalive: Duration::from_secs(self.keepalive.into()),
+            },
         }
     }
 }
@@ -146,6 +181,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let filter =
         EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(&args.log_level))?;
     tracing_subscriber::fmt().with_env_filter(filter).init();
+    if let Some(descriptors) = listener::raise_descriptor_limit() {
+        tracing::debug!(descriptors, "descriptor limit");
+    }
     let server = crate::Server::open(args.config())?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     server.serve(listener, shutdown_signal()).await

@@ -9,6 +9,8 @@
     reason = "test support outside #[test] fns: a failure must fail the test"
 )]
 
+pub(crate) mod h2raw;
+
 use core::net::SocketAddr;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
