@@ -1,6 +1,8 @@
 //! The authorization server's decisions (RFC 6749 §4.1, §6; RFC 7662; RFC 7009), built on
 //! `tessera-core` for every token, secret and PKCE check and on a [`Store`] for state.
 
+use core::net::IpAddr;
+use core::time::Duration;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,12 +17,15 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::rng::SharedRng;
 use crate::store::{ClientRecord, Rotation, Spend, Store};
-use crate::throttle::Throttle;
+use crate::throttle::{Throttle, source_key};
 
 /// Longest client name accepted, in bytes.
 pub const MAX_CLIENT_NAME_LEN: usize = 128;
 /// Most redirect URIs one client may register.
 pub const MAX_REDIRECT_URIS: usize = 16;
+/// How long a failed authentication waits for its answer once its client or its source is
+/// throttled: a guesser's stream is held, a right secret is never delayed.
+pub const THROTTLED_DELAY: Duration = Duration::from_secs(1);
 
 /// The current time in unix seconds.
 pub fn now() -> u64 {
@@ -115,26 +120,29 @@ impl Introspected {
     }
 }
 
-/// The token server: keys, storage, randomness, lifetimes and the failed-auth throttle.
+/// The token server: keys, storage, randomness, lifetimes and the failed-auth throttles.
 #[derive(Debug)]
 pub struct Authority<S> {
     store: S,
     keyring: Keyring,
     rng: SharedRng,
     config: Config,
-    throttle: Throttle,
+    clients: Throttle<ClientId>,
+    sources: Throttle<IpAddr>,
 }
 
 impl<S: Store> Authority<S> {
     /// An authority over `store`, minting with `keyring`.
     pub fn new(store: S, keyring: Keyring, rng: SharedRng, config: Config) -> Self {
-        let throttle = Throttle::new(config.failed_auth_limit, config.failed_auth_window);
+        let clients = Throttle::new(config.failed_auth_limit, config.failed_auth_window);
+        let sources = Throttle::new(config.failed_auth_source_limit, config.failed_auth_window);
         Self {
             store,
             keyring,
             rng,
             config,
-            throttle,
+            clients,
+            sources,
         }
     }
 
@@ -148,9 +156,10 @@ impl<S: Store> Authority<S> {
         &self.store
     }
 
-    /// Its count of failed client authentications.
-    pub const fn throttle(&self) -> &Throttle {
-        &self.throttle
+    /// Forgets the failed-auth windows closed at `now`.
+    pub fn purge_throttles(&self, now: u64) {
+        self.clients.purge(now);
+        self.sources.purge(now);
     }
 
     /// Registers a client (operator only; the caller checked).
@@ -265,18 +274,24 @@ impl<S: Store> Authority<S> {
     }
 
     /// Authenticates the client of a token request: Basic credentials for a confidential
-    /// client, or a `client_id` alone for a public one (RFC 6749 §2.3, §3.2.1).
+    /// client, or a `client_id` alone for a public one (RFC 6749 §2.3, §3.2.1). `peer` is the
+    /// source address, where the transport knows it.
     ///
-    /// A confidential client with too many failed authentications in the current window is
-    /// refused before its secret is checked ([`Throttle`]).
+    /// A presented secret is always checked, and a right one always accepted: the throttles
+    /// ([`Throttle`]) only answer wrong ones. A wrong secret for a registered client counts
+    /// against the client and against the source; once either has used up its failures in the
+    /// window, further wrong secrets are answered [`Error::Throttled`] after
+    /// [`THROTTLED_DELAY`]. So nobody can lock a client out, and guessing stays what it is
+    /// anyway: a 256-bit secret guessed with probability 2^-128 after 2^128 tries.
     ///
     /// # Errors
     /// `invalid_client` if the credentials are missing or wrong; [`Error::Throttled`] for a
-    /// throttled client.
+    /// wrong secret past a throttle.
     pub async fn authenticate(
         &self,
         credentials: Option<BasicCredentials>,
         public_client_id: &str,
+        peer: Option<IpAddr>,
     ) -> Result<Caller, Error> {
         match credentials {
             Some(credentials) => {
@@ -291,23 +306,13 @@ impl<S: Store> Authority<S> {
                     .await?
                     .ok_or(Error::BadCredentials)?;
                 let verifier = client.verifier.as_ref().ok_or(Error::BadCredentials)?;
-                // No await between this check and counting a failure, so a burst of guesses
-                // can overshoot the limit by at most one per worker thread.
-                let now = now();
-                if !self.throttle.allows(&client.id, now) {
-                    return Err(Error::Throttled);
-                }
                 let verified = verifier.verify(
                     self.keyring.client_secrets(),
                     &client.id,
                     &credentials.secret,
                 );
                 if verified.is_err() {
-                    if self.throttle.record_failure(client.id, now) {
-                        tracing::warn!(client_id = %client.id,
-                            "too many failed authentications: client throttled");
-                    }
-                    return Err(Error::BadCredentials);
+                    return Err(self.failed(client.id, peer).await);
                 }
                 let stale = Some(verifier.key_id()) != self.keyring.client_secrets().active_id();
                 Ok(Caller {
@@ -328,6 +333,32 @@ impl<S: Store> Authority<S> {
                     None => Err(Error::BadCredentials),
                 }
             }
+        }
+    }
+
+    /// Counts a wrong secret for `client` from `peer`, and answers it.
+    async fn failed(&self, client: ClientId, peer: Option<IpAddr>) -> Error {
+        let now = now();
+        let peer_text = peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string());
+        let client_was = self.clients.allows(&client, now);
+        if self.clients.record_failure(client, now) {
+            tracing::warn!(client_id = %client, peer = %peer_text,
+                "too many failed authentications: client throttled");
+        }
+        let source = peer.map(source_key);
+        let source_was = source.is_none_or(|s| self.sources.allows(&s, now));
+        if let Some(source) = source
+            && self.sources.record_failure(source, now)
+        {
+            tracing::warn!(client_id = %client, peer = %peer_text,
+                "too many failed authentications: source throttled");
+        }
+        tracing::debug!(client_id = %client, peer = %peer_text, "client authentication failed");
+        if client_was && source_was {
+            Error::BadCredentials
+        } else {
+            tokio::time::sleep(THROTTLED_DELAY).await;
+            Error::Throttled
         }
     }
 
@@ -369,9 +400,10 @@ impl<S: Store> Authority<S> {
     pub async fn authenticate_confidential(
         &self,
         credentials: Option<BasicCredentials>,
+        peer: Option<IpAddr>,
     ) -> Result<Caller, Error> {
         let credentials = credentials.ok_or(Error::MissingCredentials)?;
-        self.authenticate(Some(credentials), "").await
+        self.authenticate(Some(credentials), "", peer).await
     }
 
     fn mint(

@@ -20,11 +20,14 @@ pub struct Config {
     pub access_lifetime: u32,
     /// Refresh token lifetime, seconds.
     pub refresh_lifetime: u32,
-    /// Failed authentications of one client allowed per window; past it the client is refused
-    /// with `RESOURCE_EXHAUSTED` until the window ends, even with its right secret
+    /// Wrong secrets for one client allowed per window; past it further wrong secrets are
+    /// answered `RESOURCE_EXHAUSTED` after a delay, while the right secret keeps working
     /// ([`Throttle`](crate::throttle::Throttle)).
     pub failed_auth_limit: u32,
-    /// The window of `failed_auth_limit`, seconds, from the first failure in it.
+    /// Wrong secrets from one source address (an IPv6 /64) allowed per window, for any clients;
+    /// past it, the same as `failed_auth_limit`.
+    pub failed_auth_source_limit: u32,
+    /// The window of both failed-auth limits, seconds, from the first failure in it.
     pub failed_auth_window: u32,
     /// What the listener allows one connection and all of them.
     pub limits: Limits,
@@ -44,7 +47,8 @@ impl core::error::Error for InvalidConfig {}
 
 impl Config {
     /// A configuration with the default issuer and lifetimes (codes 60 s, access tokens 1 h,
-    /// refresh tokens 30 days), and at most 10 failed authentications per client a minute.
+    /// refresh tokens 30 days), and at most 10 failed authentications per client and 20 per
+    /// source address a minute.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
@@ -53,6 +57,7 @@ impl Config {
             access_lifetime: 3600,
             refresh_lifetime: 30 * 24 * 3600,
             failed_auth_limit: 10,
+            failed_auth_source_limit: 20,
             failed_auth_window: 60,
             limits: Limits::default(),
         }
@@ -75,6 +80,9 @@ impl Config {
         }
         if self.failed_auth_limit == 0 {
             return Err(InvalidConfig("failed-auth limit must be at least 1"));
+        }
+        if self.failed_auth_source_limit == 0 {
+            return Err(InvalidConfig("failed-auth source limit must be at least 1"));
         }
         if self.failed_auth_window == 0 {
             return Err(InvalidConfig(
@@ -102,11 +110,12 @@ mod tests {
             (config.failed_auth_limit, config.failed_auth_window),
             (10, 60)
         );
-        let zeroed: [fn(&mut Config); 5] = [
+        let zeroed: [fn(&mut Config); 6] = [
             |c| c.code_lifetime = 0,
             |c| c.access_lifetime = 0,
             |c| c.refresh_lifetime = 0,
             |c| c.failed_auth_limit = 0,
+            |c| c.failed_auth_source_limit = 0,
             |c| c.failed_auth_window = 0,
         ];
         for zero in zeroed {

@@ -1,5 +1,6 @@
 //! The `tessera.v1.TokenService` handlers: proto ↔ [`Authority`] translation and error mapping.
 
+use core::net::IpAddr;
 use std::sync::Arc;
 
 use tessera_core::ClientId;
@@ -14,6 +15,7 @@ use crate::auth::{basic_credentials, check_operator};
 use crate::authority::{Authority, CodeRequest, Introspected, Issued};
 use crate::error::Error;
 use crate::keys::OperatorToken;
+use crate::listener::PeerAddr;
 use crate::store::Store;
 
 /// The gRPC face of an [`Authority`].
@@ -31,6 +33,11 @@ impl<S> TokenApi<S> {
             operator,
         }
     }
+}
+
+/// The caller's address, which the listener puts in every request.
+fn peer<T>(request: &Request<T>) -> Option<IpAddr> {
+    request.extensions().get::<PeerAddr>().map(|p| p.0.ip())
 }
 
 fn seconds(value: u64) -> i64 {
@@ -104,12 +111,13 @@ impl<S: Store> TokenService for TokenApi<S> {
         request: Request<ExchangeRequest>,
     ) -> Result<Response<ExchangeResponse>, Status> {
         let credentials = basic_credentials(request.metadata())?;
+        let peer = peer(&request);
         let r = request.into_inner();
         let issued = match r.grant_type.as_str() {
             "authorization_code" => {
                 let client = self
                     .authority
-                    .authenticate(credentials, &r.client_id)
+                    .authenticate(credentials, &r.client_id, peer)
                     .await?;
                 let issued = self
                     .authority
@@ -121,7 +129,7 @@ impl<S: Store> TokenService for TokenApi<S> {
             "refresh_token" => {
                 let client = self
                     .authority
-                    .authenticate(credentials, &r.client_id)
+                    .authenticate(credentials, &r.client_id, peer)
                     .await?;
                 let issued = self
                     .authority
@@ -143,7 +151,7 @@ impl<S: Store> TokenService for TokenApi<S> {
         let credentials = basic_credentials(request.metadata())?;
         let caller = self
             .authority
-            .authenticate_confidential(credentials)
+            .authenticate_confidential(credentials, peer(&request))
             .await?;
         let r = request.into_inner();
         let found = self
@@ -188,10 +196,11 @@ impl<S: Store> TokenService for TokenApi<S> {
         request: Request<RevokeRequest>,
     ) -> Result<Response<RevokeResponse>, Status> {
         let credentials = basic_credentials(request.metadata())?;
+        let peer = peer(&request);
         let r = request.into_inner();
         let caller = self
             .authority
-            .authenticate(credentials, &r.client_id)
+            .authenticate(credentials, &r.client_id, peer)
             .await?;
         self.authority
             .revoke(&caller, &r.token, &r.token_type_hint)

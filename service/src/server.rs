@@ -130,7 +130,7 @@ async fn purge_forever<S: Store>(authority: Arc<Authority<S>>) {
     loop {
         ticks.tick().await;
         let now = authority::now();
-        authority.throttle().purge(now);
+        authority.purge_throttles(now);
         match authority.store().purge_expired(now).await {
             Ok(0) => {}
             Ok(purged) => tracing::debug!(purged, "purged expired entries"),

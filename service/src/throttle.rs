@@ -1,19 +1,35 @@
-//! Throttling of client-secret guessing (RFC 6749 §10.10): after `limit` failed authentications
-//! of one client within `window` seconds of the first, that client is refused until the window
-//! ends, even with its right secret.
+//! Counting failed client authentications (RFC 6749 §10.10) per key, per window: a key (a client
+//! id, or a source address) with `limit` failures within `window` seconds of the first is
+//! *throttled* until the window ends.
 //!
-//! Only registered confidential clients are counted (a wrong secret for an existing client), so
-//! garbage ids cost nothing here, and the table is capped at [`MAX_TRACKED_CLIENTS`]. Client ids
-//! are not secret (RFC 6749 §2.2), so that a throttled id exists is no leak. Time is a parameter.
+//! What a throttled key means is the authority's decision: a throttled key's further *failures*
+//! are answered `RESOURCE_EXHAUSTED` after a delay, while a right secret is always checked and
+//! accepted, so an outsider who knows a client id (ids are not secret, RFC 6749 §2.2) cannot
+//! lock that client out. The table is capped at [`MAX_TRACKED`]. Time is a parameter.
 
+use core::hash::Hash;
+use core::net::IpAddr;
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use tessera_core::ClientId;
+/// Most keys whose failures are counted at once, per table. When the table is full, closed
+/// windows go first, then the oldest open one.
+pub const MAX_TRACKED: usize = 16 * 1024;
 
-/// Most clients whose failures are counted at once. When the table is full, closed windows go
-/// first, then the oldest open one.
-pub const MAX_TRACKED_CLIENTS: usize = 16 * 1024;
+/// The key a source address is counted under: an IPv4 address, or the /64 network of an IPv6
+/// one (one host usually holds a whole /64), with IPv4-mapped addresses read as IPv4.
+pub fn source_key(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let network = v6.to_bits() & !((1u128 << 64) - 1);
+                IpAddr::V6(core::net::Ipv6Addr::from_bits(network))
+            }
+        },
+    }
+}
 
 /// One client's current window of failures.
 #[derive(Clone, Copy, Debug)]
@@ -29,20 +45,20 @@ impl Window {
     }
 }
 
-/// Failed client authentications per client id, per window.
+/// Failed authentications per key (a client id, a source address), per window.
 #[derive(Debug)]
-pub struct Throttle {
+pub struct Throttle<K> {
     limit: u32,
     window: u64,
     capacity: usize,
-    windows: Mutex<HashMap<ClientId, Window>>,
+    windows: Mutex<HashMap<K, Window>>,
 }
 
-impl Throttle {
-    /// Allows `limit` failures per client in a window of `window` seconds (both at least 1;
+impl<K: Copy + Eq + Hash> Throttle<K> {
+    /// Allows `limit` failures per key in a window of `window` seconds (both at least 1;
     /// `Config::validate` checks).
     pub fn new(limit: u32, window: u32) -> Self {
-        Self::with_capacity(limit, window, MAX_TRACKED_CLIENTS)
+        Self::with_capacity(limit, window, MAX_TRACKED)
     }
 
     fn with_capacity(limit: u32, window: u32, capacity: usize) -> Self {
@@ -54,20 +70,20 @@ impl Throttle {
         }
     }
 
-    fn windows(&self) -> std::sync::MutexGuard<'_, HashMap<ClientId, Window>> {
+    fn windows(&self) -> std::sync::MutexGuard<'_, HashMap<K, Window>> {
         // The map stays consistent at every step, so a panic elsewhere cannot corrupt it.
         self.windows.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// False if `client` has used up its failures in the window open at `now`.
-    pub fn allows(&self, client: &ClientId, now: u64) -> bool {
+    pub fn allows(&self, client: &K, now: u64) -> bool {
         self.windows()
             .get(client)
             .is_none_or(|w| !w.is_open(now, self.window) || w.failures < self.limit)
     }
 
     /// Counts a failed authentication of `client` at `now`; true if it used up the last one.
-    pub fn record_failure(&self, client: ClientId, now: u64) -> bool {
+    pub fn record_failure(&self, client: K, now: u64) -> bool {
         let mut windows = self.windows();
         if let Some(w) = windows.get_mut(&client) {
             if w.is_open(now, self.window) {
@@ -107,7 +123,7 @@ impl Throttle {
         self.windows().retain(|_, w| w.is_open(now, self.window));
     }
 
-    /// How many clients are counted now.
+    /// How many keys are counted now.
     pub fn tracked(&self) -> usize {
         self.windows().len()
     }
@@ -115,7 +131,19 @@ impl Throttle {
 
 #[cfg(test)]
 mod tests {
+    use tessera_core::ClientId;
+
     use super::*;
+
+    #[test]
+    fn sources_are_counted_per_ipv4_address_and_per_ipv6_network() {
+        let key = |s: &str| source_key(s.parse().unwrap());
+        assert_eq!(key("192.0.2.7"), key("192.0.2.7"));
+        assert_ne!(key("192.0.2.7"), key("192.0.2.8"));
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.7"), key("192.0.2.7"));
+    }
 
     fn id(n: u16) -> ClientId {
         let mut bytes = [0u8; 16];

@@ -291,14 +291,17 @@ async fn introspect_as(
 fn assert_throttled<T: core::fmt::Debug>(result: Result<T, Status>) {
     let status = result.unwrap_err();
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
-    assert_eq!(
-        status.message(),
-        "invalid_client: too many failed authentications, try again later"
+    assert!(
+        status
+            .message()
+            .starts_with("invalid_client: too many failed authentications"),
+        "{}",
+        status.message()
     );
 }
 
-#[tokio::test]
-async fn guessing_a_client_secret_is_throttled_without_slowing_other_clients() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_is_throttled_while_the_right_secret_keeps_working() {
     let dir = tempfile::tempdir().unwrap();
     let config = Config::new(dir.path());
     let limit = config.failed_auth_limit;
@@ -306,6 +309,8 @@ async fn guessing_a_client_secret_is_throttled_without_slowing_other_clients() {
     let server = TestServer::start_with(config).await;
     let victim = server.register("victim", "read").await;
     let bystander = server.register("bystander", "read").await;
+    // The attacker calls from 127.0.0.2; the victim and the bystander from 127.0.0.1.
+    let mut attacker = server.client_from("127.0.0.2".parse().unwrap()).await;
     let mut api = server.client().await;
     let code = server.code(&victim.client_id, "read", &[]).await;
     let own = server.code(&bystander.client_id, "read", &[]).await;
@@ -317,22 +322,39 @@ async fn guessing_a_client_secret_is_throttled_without_slowing_other_clients() {
     let guess = wrong_secret(&victim, &bystander);
     for i in 0..limit {
         let result = match i % 3 {
-            0 => introspect_as(&mut api, &guess, "x").await.map(drop),
-            1 => exchange(&mut api, &guess, code_exchange(&code))
+            0 => introspect_as(&mut attacker, &guess, "x").await.map(drop),
+            1 => exchange(&mut attacker, &guess, code_exchange(&code))
                 .await
                 .map(drop),
-            _ => api
+            _ => attacker
                 .revoke(basic(RevokeRequest::default(), &guess))
                 .await
                 .map(drop),
         };
         assert_refused(result, Code::Unauthenticated, "invalid_client");
     }
-    // Then the victim is refused on every RPC, even with its right secret.
+    // Further guesses are throttled, from the attacker's address and from the victim's own.
+    assert_throttled(introspect_as(&mut attacker, &guess, "x").await);
     assert_throttled(introspect_as(&mut api, &guess, "x").await);
-    assert_throttled(introspect_as(&mut api, &victim, "x").await);
-    assert_throttled(exchange(&mut api, &victim, code_exchange(&code)).await);
-    assert_throttled(api.revoke(basic(RevokeRequest::default(), &victim)).await);
+    // The victim, with its right secret, is served on every RPC all the while.
+    let tokens = exchange(&mut api, &victim, code_exchange(&code))
+        .await
+        .unwrap();
+    assert!(
+        introspect_as(&mut api, &victim, &tokens.access_token)
+            .await
+            .unwrap()
+    );
+    api.revoke(basic(RevokeRequest::default(), &victim))
+        .await
+        .unwrap();
+    // Even the attacker's own connection cannot turn the victim off.
+    assert!(
+        introspect_as(&mut attacker, &victim, &tokens.access_token)
+            .await
+            .unwrap()
+    );
+    assert_throttled(introspect_as(&mut attacker, &guess, "x").await);
     // The bystander is not slowed.
     for _ in 0..limit * 2 {
         assert!(
@@ -341,10 +363,6 @@ async fn guessing_a_client_secret_is_throttled_without_slowing_other_clients() {
                 .unwrap()
         );
     }
-    let fresh = server.code(&bystander.client_id, "read", &[]).await;
-    exchange(&mut api, &bystander, code_exchange(&fresh))
-        .await
-        .unwrap();
     // Unknown ids are never throttled (nor counted): they stay plain failures.
     let stranger = RegisterResponse {
         client_id: "00112233445566778899aabbccddeeff".to_owned(),
@@ -357,6 +375,43 @@ async fn guessing_a_client_secret_is_throttled_without_slowing_other_clients() {
             "invalid_client",
         );
     }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_source_guessing_across_clients_is_throttled_and_others_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::new(dir.path());
+    let source_limit = config.failed_auth_source_limit;
+    assert_eq!(source_limit, 20);
+    let server = TestServer::start_with(config).await;
+    let mut clients = Vec::new();
+    for i in 0..5 {
+        clients.push(server.register(&format!("app {i}"), "read").await);
+    }
+    let mut attacker = server.client_from("127.0.0.3".parse().unwrap()).await;
+    // Four wrong secrets per client stay under each client's limit (10), but 20 from one
+    // source reach the source's.
+    let mut failures = 0;
+    for i in 0..usize::try_from(source_limit).unwrap() {
+        let guess = wrong_secret(&clients[i % 5], &clients[(i + 1) % 5]);
+        assert_refused(
+            introspect_as(&mut attacker, &guess, "x").await,
+            Code::Unauthenticated,
+            "invalid_client",
+        );
+        failures += 1;
+    }
+    assert_eq!(failures, source_limit);
+    let guess = wrong_secret(&clients[2], &clients[3]);
+    assert_throttled(introspect_as(&mut attacker, &guess, "x").await);
+    // The same wrong secret from another address is a plain failure: the client is not throttled.
+    let mut other = server.client_from("127.0.0.4".parse().unwrap()).await;
+    assert_refused(
+        introspect_as(&mut other, &guess, "x").await,
+        Code::Unauthenticated,
+        "invalid_client",
+    );
     server.stop().await;
 }
 
@@ -379,8 +434,22 @@ async fn a_throttled_client_is_served_again_when_the_window_ends() {
             "invalid_client",
         );
     }
-    assert_throttled(exchange(&mut api, &app, code_exchange(&code)).await);
+    // Past the limit a wrong secret is throttled, yet the right one is served.
+    assert_throttled(exchange(&mut api, &guess, code_exchange(&code)).await);
+    let mut other_code = code_exchange(&code);
+    other_code.code_verifier = "x".repeat(43);
+    assert_refused(
+        exchange(&mut api, &app, other_code).await,
+        Code::PermissionDenied,
+        "invalid_grant",
+    );
     tokio::time::sleep(core::time::Duration::from_millis(2100)).await;
+    // When the window ends, wrong secrets are plain failures again.
+    assert_refused(
+        exchange(&mut api, &guess, code_exchange(&code)).await,
+        Code::Unauthenticated,
+        "invalid_client",
+    );
     // Neither the failures nor the throttled attempt spent the code.
     let tokens = exchange(&mut api, &app, code_exchange(&code))
         .await

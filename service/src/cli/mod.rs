@@ -88,12 +88,17 @@ pub struct ServeArgs {
     #[arg(long, env = "TESSERA_REFRESH_LIFETIME", default_value_t = 30 * 24 * 3600,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub refresh_lifetime: u32,
-    /// Failed authentications of one client allowed per window before it is refused with
-    /// RESOURCE_EXHAUSTED until the window ends.
+    /// Wrong secrets for one client allowed per window; past it further wrong secrets are
+    /// answered RESOURCE_EXHAUSTED after a 1 s delay (the right secret keeps working).
     #[arg(long, env = "TESSERA_FAILED_AUTH_LIMIT", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub failed_auth_limit: u32,
-    /// The failed-auth window in seconds, from the first failure in it.
+    /// Wrong secrets from one source address (IPv6: one /64) allowed per window, for any
+    /// clients; past it, the same as --failed-auth-limit.
+    #[arg(long, env = "TESSERA_FAILED_AUTH_SOURCE_LIMIT", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub failed_auth_source_limit: u32,
+    /// The window of both failed-auth limits in seconds, from the first failure in it.
     #[arg(long, env = "TESSERA_FAILED_AUTH_WINDOW", default_value_t = 60,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub failed_auth_window: u32,
@@ -137,6 +142,7 @@ impl ServeArgs {
             access_lifetime: self.access_lifetime,
             refresh_lifetime: self.refresh_lifetime,
             failed_auth_limit: self.failed_auth_limit,
+            failed_auth_source_limit: self.failed_auth_source_limit,
             failed_auth_window: self.failed_auth_window,
             limits: Limits {
                 max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),

@@ -69,6 +69,27 @@ impl TestServer {
             .unwrap()
     }
 
+    /// A client whose connection comes from `source` (any of 127.0.0.0/8 is this machine), to
+    /// tell an attacker's address from a legitimate caller's.
+    pub(crate) async fn client_from(
+        &self,
+        source: core::net::IpAddr,
+    ) -> TokenServiceClient<Channel> {
+        let server = self.addr;
+        let connector = tower_service_fn(move || async move {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.bind(core::net::SocketAddr::new(source, 0))?;
+            let stream = socket.connect(server).await?;
+            Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(stream))
+        });
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{server}"))
+            .unwrap()
+            .connect_with_connector(connector)
+            .await
+            .unwrap();
+        TokenServiceClient::new(channel)
+    }
+
     pub(crate) async fn channel(&self) -> Channel {
         Channel::from_shared(format!("http://{}", self.addr))
             .unwrap()
@@ -254,4 +275,37 @@ pub(crate) fn data_files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             (path, bytes)
         })
         .collect()
+}
+
+/// A connector (a `tower` service from `Uri` to a connection) that ignores the URI.
+pub(crate) fn tower_service_fn<F, Fut, T>(make: F) -> ConnectFn<F>
+where
+    F: Fn() -> Fut,
+    Fut: core::future::Future<Output = std::io::Result<T>>,
+{
+    ConnectFn(make)
+}
+
+#[derive(Clone)]
+pub(crate) struct ConnectFn<F>(F);
+
+impl<F, Fut, T> tower_service::Service<http::Uri> for ConnectFn<F>
+where
+    F: Fn() -> Fut,
+    Fut: core::future::Future<Output = std::io::Result<T>>,
+{
+    type Response = T;
+    type Error = std::io::Error;
+    type Future = Fut;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<Result<(), Self::Error>> {
+        core::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Uri) -> Fut {
+        (self.0)()
+    }
 }
