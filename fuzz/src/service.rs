@@ -73,12 +73,14 @@ const SPENT_CODES: &str = "spent_codes";
 const REVOKED_GRANTS: &str = "revoked_grants";
 const REVOKED_TOKENS: &str = "revoked_tokens";
 const FAMILIES: &str = "refresh_families";
-const TABLES: [&str; 5] = [
+const FAMILY_DEADLINES: &str = "family_deadlines";
+const TABLES: [&str; 6] = [
     CLIENTS,
     SPENT_CODES,
     REVOKED_GRANTS,
     REVOKED_TOKENS,
     FAMILIES,
+    FAMILY_DEADLINES,
 ];
 
 /// RFC 7636 Appendix B: the verifier of every code the setup exchanges, and the challenge of the
@@ -691,7 +693,7 @@ impl Allowed {
         match self {
             Self::Nothing => &[],
             Self::NewClient => &[CLIENTS],
-            Self::Redemption => &[SPENT_CODES, FAMILIES],
+            Self::Redemption => &[SPENT_CODES, FAMILIES, FAMILY_DEADLINES],
             Self::Revocation => &[REVOKED_GRANTS, REVOKED_TOKENS, FAMILIES],
             Self::GrantRevocation => &[REVOKED_GRANTS, FAMILIES],
         }

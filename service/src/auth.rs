@@ -11,9 +11,15 @@ use crate::keys::OperatorToken;
 /// The metadata key credentials travel in.
 pub const AUTHORIZATION: &str = "authorization";
 
+/// The one `authorization` value; two are two credentials (RFC 6749 §2.3: one method per
+/// request), never "the first wins".
 fn authorization(metadata: &MetadataMap) -> Result<Option<&str>, Error> {
-    metadata
-        .get(AUTHORIZATION)
+    let mut values = metadata.get_all(AUTHORIZATION).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(Error::DuplicateCredentials);
+    }
+    first
         .map(|v| v.to_str().map_err(|_| Error::BadCredentials))
         .transpose()
 }
@@ -27,11 +33,14 @@ fn strip_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
 /// Checks `authorization: Bearer <operator token>`.
 ///
 /// # Errors
-/// [`Error::BadOperatorToken`] if it is missing or wrong.
+/// [`Error::DuplicateCredentials`] for two `authorization` entries; [`Error::BadOperatorToken`]
+/// if it is missing or wrong.
 pub fn check_operator(metadata: &MetadataMap, token: &OperatorToken) -> Result<(), Error> {
     let presented = authorization(metadata)
-        .ok()
-        .flatten()
+        .map_err(|e| match e {
+            Error::DuplicateCredentials => e,
+            _ => Error::BadOperatorToken,
+        })?
         .and_then(|v| strip_scheme(v, "Bearer"))
         .ok_or(Error::BadOperatorToken)?;
     if token.verify(presented) {
@@ -56,7 +65,8 @@ pub struct BasicCredentials {
 /// RFC 6749 §2.3.1 leaves them unchanged.
 ///
 /// # Errors
-/// [`Error::BadCredentials`] for another scheme or malformed credentials.
+/// [`Error::DuplicateCredentials`] for two `authorization` entries; [`Error::BadCredentials`]
+/// for another scheme or malformed credentials.
 pub fn basic_credentials(metadata: &MetadataMap) -> Result<Option<BasicCredentials>, Error> {
     let Some(value) = authorization(metadata)? else {
         return Ok(None);
@@ -100,6 +110,15 @@ mod tests {
         );
         let creds = basic_credentials(&metadata).unwrap().unwrap();
         assert_eq!(creds.client_id.to_string(), id);
+        let mut twice = metadata.clone();
+        twice.append(
+            AUTHORIZATION,
+            basic_header(id, secret.expose()).parse().unwrap(),
+        );
+        assert!(matches!(
+            basic_credentials(&twice),
+            Err(Error::DuplicateCredentials)
+        ));
         for bad in ["Basic !!!", "Bearer x", "Basic", "Basic YTpi"] {
             metadata.insert(AUTHORIZATION, bad.parse().unwrap());
             assert!(

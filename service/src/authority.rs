@@ -406,14 +406,20 @@ impl<S: Store> Authority<S> {
         self.authenticate(Some(credentials), "", peer).await
     }
 
+    /// Mints an access token and the refresh token of `generation`, which lives until
+    /// `refresh_until` at the latest (its family's expiry, cut to its deadline).
     fn mint(
         &self,
         grant: &Grant,
         access_scope: Scope,
         grant_id: &GrantId,
         generation: u32,
+        refresh_until: u64,
         now: u64,
     ) -> Result<Issued, Error> {
+        let refresh_lifetime = u32::try_from(refresh_until.saturating_sub(now))
+            .unwrap_or(u32::MAX)
+            .min(self.config.refresh_lifetime);
         let access_grant = Grant {
             scope: access_scope.clone(),
             ..grant.clone()
@@ -432,7 +438,7 @@ impl<S: Store> Authority<S> {
                 grant,
                 grant_id,
                 generation,
-                self.config.refresh_lifetime,
+                refresh_lifetime,
                 now,
                 rng,
             )?;
@@ -448,6 +454,11 @@ impl<S: Store> Authority<S> {
 
     fn family_expiry(&self, now: u64) -> u64 {
         now.saturating_add(u64::from(self.config.refresh_lifetime))
+    }
+
+    /// The latest a refresh family opened at `now` may live, however often it rotates.
+    fn family_deadline(&self, now: u64) -> u64 {
+        now.saturating_add(u64::from(self.config.refresh_max_lifetime))
     }
 
     fn revocation_expiry(&self, now: u64) -> u64 {
@@ -485,15 +496,23 @@ impl<S: Store> Authority<S> {
                 other => Error::Core(other),
             })?;
         let grant_id = *claims.grant_id();
+        let family_until = self.family_expiry(now).min(self.family_deadline(now));
         match self
             .store
-            .spend_code(grant_id, claims.expires_at(), self.family_expiry(now))
+            .spend_code(
+                grant_id,
+                claims.expires_at(),
+                family_until,
+                self.family_deadline(now),
+            )
             .await?
         {
             Spend::First => {
                 let grant = claims.grant();
-                self.mint(grant, grant.scope.clone(), &grant_id, 0, now)
+                self.mint(grant, grant.scope.clone(), &grant_id, 0, family_until, now)
             }
+            // It expired between its check and the commit: it verifies no more either.
+            Spend::Expired => Err(Error::Core(tessera_core::Error::Expired)),
             Spend::Replayed => {
                 self.store
                     .revoke_grant(grant_id, self.revocation_expiry(now))
@@ -506,7 +525,8 @@ impl<S: Store> Authority<S> {
     }
 
     /// The `refresh_token` grant (RFC 6749 §6): rotation, reuse detection and optional
-    /// narrowing of the access token's scope.
+    /// narrowing of the access token's scope. A family ends `refresh_max_lifetime` after its
+    /// code was redeemed, however often it rotates: then the user must authorize again.
     ///
     /// # Errors
     /// `invalid_grant` for a bad, foreign, superseded or revoked refresh token;
@@ -537,17 +557,18 @@ impl<S: Store> Authority<S> {
                 grant_id,
                 claims.generation(),
                 self.family_expiry(now),
+                self.family_deadline(now),
                 self.revocation_expiry(now),
                 now,
             )
             .await?;
         match rotation {
-            Rotation::Rotated => {
+            Rotation::Rotated { until } => {
                 let next = claims
                     .generation()
                     .checked_add(1)
                     .ok_or(Error::GrantRevoked)?;
-                self.mint(claims.grant(), access_scope, &grant_id, next, now)
+                self.mint(claims.grant(), access_scope, &grant_id, next, until, now)
             }
             Rotation::Reused => {
                 tracing::warn!(client_id = %client.id, grant_id = %grant_id,
@@ -577,7 +598,8 @@ impl<S: Store> Authority<S> {
     }
 
     /// Introspection (RFC 7662 §2.2): the claims of an active token meant for `caller`, or
-    /// `None` (inactive) for any token that does not verify, is revoked or is not for it.
+    /// `None` (inactive) for any token that does not verify, is revoked or is not for it. A
+    /// refresh token is active only to its own client.
     ///
     /// # Errors
     /// `server_error` if storage fails.
@@ -592,6 +614,11 @@ impl<S: Store> Authority<S> {
             return Ok(None);
         };
         if !found.grant().is_for(&caller.id) {
+            return Ok(None);
+        }
+        // A refresh token is for the token endpoint only (RFC 6749 §1.5): to a resource server
+        // it is never an active bearer token, or an API could accept it outside rotation.
+        if matches!(found, Introspected::Refresh(_)) && found.grant().client_id != caller.id {
             return Ok(None);
         }
         let (grant_id, token_id) = found.ids();

@@ -18,8 +18,10 @@ pub struct Config {
     pub code_lifetime: u32,
     /// Access token lifetime, seconds.
     pub access_lifetime: u32,
-    /// Refresh token lifetime, seconds.
+    /// Refresh token lifetime, seconds; each rotation starts a new one.
     pub refresh_lifetime: u32,
+    /// The most a refresh family (one authorization) lives, seconds, however often it rotates.
+    pub refresh_max_lifetime: u32,
     /// Wrong secrets for one client allowed per window; past it further wrong secrets are
     /// answered `RESOURCE_EXHAUSTED` after a delay, while the right secret keeps working
     /// ([`Throttle`](crate::throttle::Throttle)).
@@ -47,7 +49,7 @@ impl core::error::Error for InvalidConfig {}
 
 impl Config {
     /// A configuration with the default issuer and lifetimes (codes 60 s, access tokens 1 h,
-    /// refresh tokens 30 days), and at most 10 failed authentications per client and 20 per
+    /// refresh tokens 30 days, refresh families 90 days), and at most 10 failed authentications per client and 20 per
     /// source address a minute.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
@@ -56,6 +58,7 @@ impl Config {
             code_lifetime: 60,
             access_lifetime: 3600,
             refresh_lifetime: 30 * 24 * 3600,
+            refresh_max_lifetime: 90 * 24 * 3600,
             failed_auth_limit: 10,
             failed_auth_source_limit: 20,
             failed_auth_window: 60,
@@ -77,6 +80,11 @@ impl Config {
         }
         if self.refresh_lifetime == 0 {
             return Err(InvalidConfig("refresh lifetime must be at least 1 second"));
+        }
+        if self.refresh_max_lifetime == 0 {
+            return Err(InvalidConfig(
+                "refresh max lifetime must be at least 1 second",
+            ));
         }
         if self.failed_auth_limit == 0 {
             return Err(InvalidConfig("failed-auth limit must be at least 1"));
@@ -110,10 +118,11 @@ mod tests {
             (config.failed_auth_limit, config.failed_auth_window),
             (10, 60)
         );
-        let zeroed: [fn(&mut Config); 6] = [
+        let zeroed: [fn(&mut Config); 7] = [
             |c| c.code_lifetime = 0,
             |c| c.access_lifetime = 0,
             |c| c.refresh_lifetime = 0,
+            |c| c.refresh_max_lifetime = 0,
             |c| c.failed_auth_limit = 0,
             |c| c.failed_auth_source_limit = 0,
             |c| c.failed_auth_window = 0,

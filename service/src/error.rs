@@ -29,6 +29,8 @@ pub enum Error {
     BadCredentials,
     /// The operator bearer token is missing or wrong.
     BadOperatorToken,
+    /// More than one `authorization` entry: more than one credential (RFC 6749 §2.3).
+    DuplicateCredentials,
     /// Too many failed authentications of this client in the current window.
     Throttled,
     /// The token request's redirect URI is not the one the code was issued for.
@@ -99,6 +101,10 @@ impl Error {
             Self::MissingCredentials => ("invalid_client", "client authentication required"),
             Self::BadCredentials => ("invalid_client", "client authentication failed"),
             Self::BadOperatorToken => ("invalid_client", "operator token missing or wrong"),
+            Self::DuplicateCredentials => (
+                "invalid_request",
+                "more than one authorization header: send one credential",
+            ),
             Self::Throttled => (
                 "invalid_client",
                 "too many failed authentications, try again later",
@@ -129,7 +135,8 @@ impl Error {
             | Self::InvalidField(_)
             | Self::UnknownClient
             | Self::UnknownAudience
-            | Self::UnregisteredRedirectUri => code_of(ErrorKind::InvalidRequest),
+            | Self::UnregisteredRedirectUri
+            | Self::DuplicateCredentials => code_of(ErrorKind::InvalidRequest),
             Self::UnsupportedGrantType => code_of(ErrorKind::UnsupportedGrantType),
             Self::MissingCredentials | Self::BadCredentials | Self::BadOperatorToken => {
                 code_of(ErrorKind::InvalidClient)

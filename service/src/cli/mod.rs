@@ -88,6 +88,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TESSERA_REFRESH_LIFETIME", default_value_t = 30 * 24 * 3600,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub refresh_lifetime: u32,
+    /// Longest life of one authorization's refresh tokens in seconds, however often they
+    /// rotate; then the user must authorize again.
+    #[arg(long, env = "TESSERA_REFRESH_MAX_LIFETIME", default_value_t = 90 * 24 * 3600,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub refresh_max_lifetime: u32,
     /// Wrong secrets for one client allowed per window; past it further wrong secrets are
     /// answered RESOURCE_EXHAUSTED after a 1 s delay (the right secret keeps working).
     #[arg(long, env = "TESSERA_FAILED_AUTH_LIMIT", default_value_t = 10,
@@ -141,6 +146,7 @@ impl ServeArgs {
             code_lifetime: self.code_lifetime,
             access_lifetime: self.access_lifetime,
             refresh_lifetime: self.refresh_lifetime,
+            refresh_max_lifetime: self.refresh_max_lifetime,
             failed_auth_limit: self.failed_auth_limit,
             failed_auth_source_limit: self.failed_auth_source_limit,
             failed_auth_window: self.failed_auth_window,

@@ -38,6 +38,11 @@ impl core::error::Error for StoreError {
     }
 }
 
+/// How long past its expiry an entry is kept before a purge deletes it, so that a code
+/// spent at the instant it expires, or under a clock stepped back by less than this, still finds
+/// its spent mark (and a revoked token its revocation).
+pub const PURGE_MARGIN: u64 = 300;
+
 /// What marking a code spent found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Spend {
@@ -46,16 +51,22 @@ pub enum Spend {
     First,
     /// The code was already spent: a replay (RFC 6749 §4.1.2).
     Replayed,
+    /// The code's expiry had passed when the write would have committed: nothing was marked.
+    Expired,
 }
 
 /// What presenting a refresh token of some generation found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rotation {
-    /// It was the newest generation; the family now expects the next one.
-    Rotated,
+    /// It was the newest generation; the family now expects the next one, whose token may
+    /// live until `until` (the family's absolute deadline may cut its lifetime short).
+    Rotated {
+        /// The next token's latest expiry, unix seconds.
+        until: u64,
+    },
     /// An older generation: the token was used before, so the whole family (grant) is now revoked.
     Reused,
-    /// The family is unknown, expired or revoked.
+    /// The family is unknown, expired, past its absolute deadline, or revoked.
     Unknown,
 }
 
@@ -81,8 +92,11 @@ pub trait Store: Send + Sync + 'static {
         id: ClientId,
     ) -> impl Future<Output = Result<Option<Arc<ClientRecord>>, StoreError>> + Send;
 
-    /// Atomically marks the code of `grant` spent (kept until `code_expires_at`) and, if this is
-    /// the first time, opens its refresh family at generation 0 (kept until `family_expires_at`).
+    /// Atomically marks the code of `grant` spent (kept until `code_expires_at` plus
+    /// [`PURGE_MARGIN`]) and, if this is the first time, opens its refresh family at generation
+    /// 0, kept until `family_expires_at`, and never past `family_deadline` however often it
+    /// rotates. A code whose expiry has passed by the time the write commits (read from the
+    /// clock then) is [`Spend::Expired`] and marks nothing.
     ///
     /// # Errors
     /// [`StoreError`] if the backend fails; nothing is marked then.
@@ -91,11 +105,14 @@ pub trait Store: Send + Sync + 'static {
         grant: GrantId,
         code_expires_at: u64,
         family_expires_at: u64,
+        family_deadline: u64,
     ) -> impl Future<Output = Result<Spend, StoreError>> + Send;
 
     /// Atomically checks that `generation` is the newest of the family of `grant` and advances
-    /// it (the new token expiring at `family_expires_at`); an older generation revokes the grant
-    /// until `revoke_until`.
+    /// it (the new token expiring at `family_expires_at`, cut to the family's deadline); an
+    /// older generation revokes the grant until `revoke_until`. A family past its deadline is
+    /// [`Rotation::Unknown`]. A family without a deadline (opened before deadlines existed)
+    /// gets `deadline_if_none`.
     ///
     /// # Errors
     /// [`StoreError`] if the backend fails.
@@ -104,6 +121,7 @@ pub trait Store: Send + Sync + 'static {
         grant: GrantId,
         generation: u32,
         family_expires_at: u64,
+        deadline_if_none: u64,
         revoke_until: u64,
         now: u64,
     ) -> impl Future<Output = Result<Rotation, StoreError>> + Send;
@@ -149,8 +167,8 @@ pub trait Store: Send + Sync + 'static {
         now: u64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Deletes the spent codes, revocations and families that expired before `now`, returning
-    /// how many entries went.
+    /// Deletes the spent codes, revocations, families and family deadlines that expired more
+    /// than [`PURGE_MARGIN`] before `now`, returning how many entries went.
     ///
     /// # Errors
     /// [`StoreError`] if the backend fails.

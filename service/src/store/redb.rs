@@ -20,7 +20,7 @@ use redb::{
 use tessera_core::{ClientId, GrantId, TokenId};
 use tokio::sync::oneshot;
 
-use super::{ClientRecord, Rotation, Spend, Store, StoreError};
+use super::{ClientRecord, PURGE_MARGIN, Rotation, Spend, Store, StoreError};
 
 /// client id → encoded [`ClientRecord`].
 const CLIENTS: TableDefinition<'_, &[u8], &[u8]> = TableDefinition::new("clients");
@@ -32,6 +32,9 @@ const REVOKED_GRANTS: TableDefinition<'_, &[u8], u64> = TableDefinition::new("re
 const REVOKED_TOKENS: TableDefinition<'_, &[u8], u64> = TableDefinition::new("revoked_tokens");
 /// grant id → (newest refresh generation, its expiry).
 const FAMILIES: TableDefinition<'_, &[u8], (u32, u64)> = TableDefinition::new("refresh_families");
+/// grant id → the refresh family's absolute deadline (`--refresh-max-lifetime` after the code
+/// was spent). Its own table, so databases from before it open unchanged.
+const FAMILY_DEADLINES: TableDefinition<'_, &[u8], u64> = TableDefinition::new("family_deadlines");
 
 /// The file name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "tessera.redb";
@@ -206,6 +209,7 @@ impl RedbStore {
             tx.open_table(REVOKED_GRANTS).map_err(StoreError::new)?;
             tx.open_table(REVOKED_TOKENS).map_err(StoreError::new)?;
             tx.open_table(FAMILIES).map_err(StoreError::new)?;
+            tx.open_table(FAMILY_DEADLINES).map_err(StoreError::new)?;
         }
         tx.commit().map_err(StoreError::new)?;
         let db = Arc::new(db);
@@ -257,6 +261,7 @@ impl RedbStore {
                 (REVOKED_GRANTS.name(), rows(&tx, REVOKED_GRANTS)?),
                 (REVOKED_TOKENS.name(), rows(&tx, REVOKED_TOKENS)?),
                 (FAMILIES.name(), rows(&tx, FAMILIES)?),
+                (FAMILY_DEADLINES.name(), rows(&tx, FAMILY_DEADLINES)?),
             ])))
         };
         read().map_err(StoreError::new)
@@ -362,6 +367,7 @@ impl Store for RedbStore {
         grant: GrantId,
         code_expires_at: u64,
         family_expires_at: u64,
+        family_deadline: u64,
     ) -> Result<Spend, StoreError> {
         self.write(move |tx| {
             let key = grant.as_bytes().as_slice();
@@ -369,10 +375,16 @@ impl Store for RedbStore {
                 let mut spent = tx.open_table(SPENT_CODES)?;
                 if spent.get(key)?.is_some() {
                     Spend::Replayed
+                } else if crate::authority::now() >= code_expires_at {
+                    // Read here, in the batch that commits: a purge may already have dropped
+                    // the mark of a code at its expiry, so an expired code is never spent.
+                    Spend::Expired
                 } else {
                     spent.insert(key, code_expires_at)?;
                     tx.open_table(FAMILIES)?
-                        .insert(key, (0, family_expires_at))?;
+                        .insert(key, (0, family_expires_at.min(family_deadline)))?;
+                    tx.open_table(FAMILY_DEADLINES)?
+                        .insert(key, family_deadline)?;
                     Spend::First
                 }
             };
@@ -386,6 +398,7 @@ impl Store for RedbStore {
         grant: GrantId,
         generation: u32,
         family_expires_at: u64,
+        deadline_if_none: u64,
         revoke_until: u64,
         now: u64,
     ) -> Result<Rotation, StoreError> {
@@ -394,21 +407,28 @@ impl Store for RedbStore {
             let rotation = {
                 let mut revoked = tx.open_table(REVOKED_GRANTS)?;
                 let mut families = tx.open_table(FAMILIES)?;
+                let mut deadlines = tx.open_table(FAMILY_DEADLINES)?;
                 let newest = families
                     .get(key)?
                     .map(|v| v.value())
                     .filter(|&(_, expires_at)| expires_at > now);
+                let deadline = deadlines.get(key)?.map(|v| v.value());
                 if is_live(revoked.get(key)?, now) {
                     Rotation::Unknown
                 } else {
                     match newest {
-                        Some((newest, _)) if generation == newest => match newest.checked_add(1) {
-                            Some(next) => {
-                                families.insert(key, (next, family_expires_at))?;
-                                Rotation::Rotated
+                        Some((newest, _)) if generation == newest => {
+                            let deadline = deadline.unwrap_or(deadline_if_none);
+                            match newest.checked_add(1) {
+                                Some(next) if now < deadline => {
+                                    let until = family_expires_at.min(deadline);
+                                    families.insert(key, (next, until))?;
+                                    deadlines.insert(key, deadline)?;
+                                    Rotation::Rotated { until }
+                                }
+                                _ => Rotation::Unknown,
                             }
-                            None => Rotation::Unknown,
-                        },
+                        }
                         Some((newest, _)) if generation < newest => {
                             families.remove(key)?;
                             revoked.insert(key, revoke_until)?;
@@ -486,17 +506,23 @@ impl Store for RedbStore {
     }
 
     async fn purge_expired(&self, now: u64) -> Result<u64, StoreError> {
+        let kept = move |until: u64| until.saturating_add(PURGE_MARGIN) > now;
         self.write(move |tx| {
             let mut purged = 0u64;
-            for definition in [SPENT_CODES, REVOKED_GRANTS, REVOKED_TOKENS] {
+            for definition in [
+                SPENT_CODES,
+                REVOKED_GRANTS,
+                REVOKED_TOKENS,
+                FAMILY_DEADLINES,
+            ] {
                 let mut table = tx.open_table(definition)?;
                 let before = table.len()?;
-                table.retain(|_, until| until > now)?;
+                table.retain(|_, until| kept(until))?;
                 purged = purged.saturating_add(before.saturating_sub(table.len()?));
             }
             let mut families = tx.open_table(FAMILIES)?;
             let before = families.len()?;
-            families.retain(|_, (_, expires_at)| expires_at > now)?;
+            families.retain(|_, (_, expires_at)| kept(expires_at))?;
             purged = purged.saturating_add(before.saturating_sub(families.len()?));
             drop(families);
             Ok(purged)
@@ -513,39 +539,60 @@ mod tests {
         GrantId::from_bytes([n; 16])
     }
 
+    /// A time base: spends read the real clock, so codes must expire after it.
+    fn t() -> u64 {
+        crate::authority::now()
+    }
+
     #[tokio::test]
     async fn spend_rotate_revoke_and_purge() {
         let dir = tempfile::tempdir().unwrap();
         let store = RedbStore::open(dir.path()).unwrap();
         let token = TokenId::from_bytes([9; 16]);
+        let t = t();
+        let far = t + 1_000_000;
 
         assert_eq!(
-            store.spend_code(grant(1), 100, 1000).await.unwrap(),
+            store
+                .spend_code(grant(1), t + 100, t + 1000, far)
+                .await
+                .unwrap(),
             Spend::First
         );
         assert_eq!(
-            store.spend_code(grant(1), 100, 1000).await.unwrap(),
+            store
+                .spend_code(grant(1), t + 100, t + 1000, far)
+                .await
+                .unwrap(),
             Spend::Replayed
         );
         assert_eq!(
-            store.refresh_generation(grant(1), 10).await.unwrap(),
+            store.refresh_generation(grant(1), t + 10).await.unwrap(),
             Some(0)
         );
 
-        let rotate = |generation| store.rotate_refresh(grant(1), generation, 2000, 3000, 10);
+        let rotate = |generation| {
+            store.rotate_refresh(grant(1), generation, t + 2000, far, t + 3000, t + 10)
+        };
         assert_eq!(
             rotate(1).await.unwrap(),
             Rotation::Unknown,
             "a future generation"
         );
-        assert_eq!(rotate(0).await.unwrap(), Rotation::Rotated);
-        assert_eq!(rotate(1).await.unwrap(), Rotation::Rotated);
         assert_eq!(
-            store.refresh_generation(grant(1), 10).await.unwrap(),
+            rotate(0).await.unwrap(),
+            Rotation::Rotated { until: t + 2000 }
+        );
+        assert_eq!(
+            rotate(1).await.unwrap(),
+            Rotation::Rotated { until: t + 2000 }
+        );
+        assert_eq!(
+            store.refresh_generation(grant(1), t + 10).await.unwrap(),
             Some(2)
         );
         assert_eq!(rotate(0).await.unwrap(), Rotation::Reused);
-        assert!(store.is_revoked(grant(1), token, 10).await.unwrap());
+        assert!(store.is_revoked(grant(1), token, t + 10).await.unwrap());
         assert_eq!(
             rotate(2).await.unwrap(),
             Rotation::Unknown,
@@ -553,35 +600,146 @@ mod tests {
         );
         assert_eq!(
             store
-                .rotate_refresh(grant(2), 0, 2000, 3000, 10)
+                .rotate_refresh(grant(2), 0, t + 2000, far, t + 3000, t + 10)
                 .await
                 .unwrap(),
             Rotation::Unknown
         );
 
-        store.revoke_token(token, 50).await.unwrap();
-        assert!(store.is_revoked(grant(3), token, 49).await.unwrap());
-        assert!(!store.is_revoked(grant(3), token, 50).await.unwrap());
+        store.revoke_token(token, t + 50).await.unwrap();
+        assert!(store.is_revoked(grant(3), token, t + 49).await.unwrap());
+        assert!(!store.is_revoked(grant(3), token, t + 50).await.unwrap());
 
-        // At 200: the spent code (100) and the token revocation (50) are gone; the grant
-        // revocation (3000) stays.
-        assert_eq!(store.purge_expired(200).await.unwrap(), 2);
-        assert!(store.is_revoked(grant(1), token, 200).await.unwrap());
-        assert_eq!(store.purge_expired(200).await.unwrap(), 0);
-        assert_eq!(store.purge_expired(5000).await.unwrap(), 1);
-        assert!(!store.is_revoked(grant(1), token, 200).await.unwrap());
+        // Entries outlive their expiry by the purge margin.
+        assert_eq!(store.purge_expired(t + 200).await.unwrap(), 0);
+        // Past it: the spent code (100) and the token revocation (50) go; the grant
+        // revocation (3000) and the family deadline stay.
+        let after = t + 100 + PURGE_MARGIN;
+        assert_eq!(store.purge_expired(after).await.unwrap(), 2);
+        assert!(store.is_revoked(grant(1), token, after).await.unwrap());
+        assert_eq!(store.purge_expired(after).await.unwrap(), 0);
+        assert_eq!(store.purge_expired(far + PURGE_MARGIN).await.unwrap(), 2);
+        assert!(!store.is_revoked(grant(1), token, after).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_code_past_its_expiry_is_never_spent_and_its_mark_outlives_it() {
+        let store = RedbStore::in_memory().unwrap();
+        let t = t();
+        let before = store.snapshot().unwrap();
+        // Its expiry passed before the write committed: nothing is marked.
+        assert_eq!(
+            store
+                .spend_code(grant(1), t - 1, t + 1000, t + 5000)
+                .await
+                .unwrap(),
+            Spend::Expired
+        );
+        assert_eq!(store.snapshot().unwrap(), before);
+        // A code spent just before its expiry keeps its mark through a purge at the expiry and
+        // after a clock stepped back: a replay within the margin is still a replay.
+        assert_eq!(
+            store
+                .spend_code(grant(2), t + 2, t + 1000, t + 5000)
+                .await
+                .unwrap(),
+            Spend::First
+        );
+        assert_eq!(store.purge_expired(t + 2).await.unwrap(), 0);
+        assert_eq!(
+            store.purge_expired(t + 2 + PURGE_MARGIN - 1).await.unwrap(),
+            0
+        );
+        assert_eq!(
+            store
+                .spend_code(grant(2), t + 2, t + 1000, t + 5000)
+                .await
+                .unwrap(),
+            Spend::Replayed
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refresh_family_ends_at_its_deadline_however_often_it_rotates() {
+        let store = RedbStore::in_memory().unwrap();
+        let t = t();
+        let deadline = t + 100;
+        store
+            .spend_code(grant(1), t + 60, t + 1000, deadline)
+            .await
+            .unwrap();
+        // The family opens cut to its deadline.
+        assert_eq!(
+            store.refresh_generation(grant(1), t + 99).await.unwrap(),
+            Some(0)
+        );
+        assert_eq!(
+            store.refresh_generation(grant(1), t + 100).await.unwrap(),
+            None
+        );
+        for (generation, now) in (0u32..).zip([t + 10, t + 50, t + 99]) {
+            // Each rotation asks for 1000 s more; it gets no further than the deadline.
+            assert_eq!(
+                store
+                    .rotate_refresh(grant(1), generation, now + 1000, now + 1000, now, now)
+                    .await
+                    .unwrap(),
+                Rotation::Rotated { until: deadline }
+            );
+        }
+        let key = grant(1).as_bytes().to_vec();
+        let deadlines = &store.snapshot().unwrap().0["family_deadlines"];
+        assert_eq!(deadlines, &[(key, deadline.to_le_bytes().to_vec())]);
+
+        // A family from before deadlines gets one at its next rotation.
+        store
+            .spend_code(grant(2), t + 60, t + 1000, t + 1000)
+            .await
+            .unwrap();
+        store
+            .write(move |tx| {
+                tx.open_table(FAMILY_DEADLINES)?
+                    .remove(grant(2).as_bytes().as_slice())?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .rotate_refresh(grant(2), 0, t + 900, t + 20, t + 3000, t + 10)
+                .await
+                .unwrap(),
+            Rotation::Rotated { until: t + 20 }
+        );
+        assert_eq!(
+            store
+                .rotate_refresh(grant(2), 1, t + 900, t + 5000, t + 3000, t + 20)
+                .await
+                .unwrap(),
+            Rotation::Unknown,
+            "past the deadline it was given"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_spends_of_one_code_have_one_winner_even_within_a_batch() {
         let dir = tempfile::tempdir().unwrap();
         let store = RedbStore::open(dir.path()).unwrap();
+        let t = t();
         let spends: Vec<_> = (0..64)
             .map(|i| {
                 let store = store.clone();
                 // Half the spends are of one grant, the rest of 32 distinct ones.
                 let g = if i % 2 == 0 { grant(0) } else { grant(i) };
-                tokio::spawn(async move { (g, store.spend_code(g, 100, 1000).await.unwrap()) })
+                tokio::spawn(async move {
+                    (
+                        g,
+                        store
+                            .spend_code(g, t + 100, t + 1000, t + 9000)
+                            .await
+                            .unwrap(),
+                    )
+                })
             })
             .collect();
         let mut first_of_zero = 0;
@@ -590,6 +748,7 @@ mod tests {
                 (g, Spend::First) if g == grant(0) => first_of_zero += 1,
                 (g, Spend::Replayed) => assert_eq!(g, grant(0)),
                 (_, Spend::First) => {}
+                (_, Spend::Expired) => panic!("not expired"),
             }
         }
         assert_eq!(first_of_zero, 1);
@@ -598,7 +757,10 @@ mod tests {
         let reopened = RedbStore::open(dir.path()).unwrap();
         for i in (1..64).step_by(2) {
             assert_eq!(
-                reopened.spend_code(grant(i), 100, 1000).await.unwrap(),
+                reopened
+                    .spend_code(grant(i), t + 100, t + 1000, t + 9000)
+                    .await
+                    .unwrap(),
                 Spend::Replayed
             );
         }
@@ -608,44 +770,56 @@ mod tests {
     async fn a_family_expires() {
         let dir = tempfile::tempdir().unwrap();
         let store = RedbStore::open(dir.path()).unwrap();
-        store.spend_code(grant(1), 100, 1000).await.unwrap();
+        let t = t();
+        store
+            .spend_code(grant(1), t + 100, t + 1000, t + 9000)
+            .await
+            .unwrap();
         assert_eq!(
-            store.refresh_generation(grant(1), 1000).await.unwrap(),
+            store.refresh_generation(grant(1), t + 1000).await.unwrap(),
             None
         );
         assert_eq!(
             store
-                .rotate_refresh(grant(1), 0, 2000, 3000, 1000)
+                .rotate_refresh(grant(1), 0, t + 2000, t + 9000, t + 3000, t + 1000)
                 .await
                 .unwrap(),
             Rotation::Unknown
         );
-        assert_eq!(store.purge_expired(1000).await.unwrap(), 2);
+        assert_eq!(
+            store.purge_expired(t + 1000 + PURGE_MARGIN).await.unwrap(),
+            2
+        );
     }
 
     #[tokio::test]
     async fn a_snapshot_sees_every_committed_write_and_nothing_else() {
         let store = RedbStore::in_memory().unwrap();
+        let t = t();
         let empty = store.snapshot().unwrap();
-        assert_eq!(empty.0.len(), 5);
+        assert_eq!(empty.0.len(), 6);
         assert!(empty.0.values().all(Vec::is_empty));
         // A write that finds nothing to change commits and changes nothing.
         assert_eq!(
             store
-                .rotate_refresh(grant(1), 0, 2000, 3000, 10)
+                .rotate_refresh(grant(1), 0, t + 2000, t + 9000, t + 3000, t + 10)
                 .await
                 .unwrap(),
             Rotation::Unknown
         );
         assert_eq!(store.snapshot().unwrap(), empty);
-        store.spend_code(grant(1), 100, 1000).await.unwrap();
+        store
+            .spend_code(grant(1), t + 100, t + 1000, t + 9000)
+            .await
+            .unwrap();
         let spent = store.snapshot().unwrap();
         let key = grant(1).as_bytes().to_vec();
         assert_eq!(
             spent.0["spent_codes"],
-            [(key.clone(), 100u64.to_le_bytes().to_vec())]
+            [(key.clone(), (t + 100).to_le_bytes().to_vec())]
         );
         assert_eq!(spent.0["refresh_families"].len(), 1);
+        assert_eq!(spent.0["family_deadlines"].len(), 1);
         assert_eq!(spent.0["clients"], []);
     }
 
