@@ -18,5 +18,121 @@ pub mod v1 {
     tonic::include_proto!("tessera.v1");
 }
 
+/// Shows whether a secret field is set, never its value.
+struct Redacted<'a>(&'a str);
+
+impl core::fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "\"\""
+        } else {
+            "<redacted>"
+        })
+    }
+}
+
+/// `Debug` for a message that carries a secret: its other fields as usual, the secret ones
+/// [`Redacted`]. prost's derived `Debug` is skipped for these (build.rs `SECRET_BEARING`).
+macro_rules! redacted_debug {
+    ($($name:ident { $($field:ident),* ; secret $($secret:ident),+ })+) => {$(
+        impl core::fmt::Debug for v1::$name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    $(.field(stringify!($field), &self.$field))*
+                    $(.field(stringify!($secret), &Redacted(&self.$secret)))+
+                    .finish()
+            }
+        }
+    )+};
+}
+
+redacted_debug! {
+    RegisterResponse { client_id, client_id_issued_at, client_secret_expires_at; secret client_secret }
+    IssueCodeResponse { expires_in; secret code }
+    ExchangeRequest { grant_type, redirect_uri, client_id, scope; secret code, code_verifier, refresh_token }
+    ExchangeResponse { token_type, expires_in, scope; secret access_token, refresh_token }
+    IntrospectRequest { token_type_hint; secret token }
+    RevokeRequest { token_type_hint, client_id; secret token }
+}
+
 /// The encoded file descriptor set of `tessera.v1`, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("tessera_descriptor");
+
+#[cfg(test)]
+mod tests {
+    use super::v1::*;
+
+    #[test]
+    fn debug_never_prints_a_secret_code_or_token() {
+        let s = || "SECRET-VALUE".to_owned();
+        let printed = [
+            format!(
+                "{:?}",
+                RegisterResponse {
+                    client_id: "id".into(),
+                    client_secret: s(),
+                    ..Default::default()
+                }
+            ),
+            format!(
+                "{:?}",
+                IssueCodeResponse {
+                    code: s(),
+                    expires_in: 60
+                }
+            ),
+            format!(
+                "{:?}",
+                ExchangeRequest {
+                    code: s(),
+                    code_verifier: s(),
+                    refresh_token: s(),
+                    grant_type: "authorization_code".into(),
+                    ..Default::default()
+                }
+            ),
+            format!(
+                "{:?}",
+                ExchangeResponse {
+                    access_token: s(),
+                    refresh_token: s(),
+                    token_type: "Bearer".into(),
+                    ..Default::default()
+                }
+            ),
+            format!(
+                "{:?}",
+                IntrospectRequest {
+                    token: s(),
+                    token_type_hint: "refresh_token".into()
+                }
+            ),
+            format!(
+                "{:?}",
+                RevokeRequest {
+                    token: s(),
+                    ..Default::default()
+                }
+            ),
+        ];
+        for text in &printed {
+            assert!(!text.contains("SECRET"), "{text}");
+            assert!(text.contains("<redacted>"), "{text}");
+        }
+        // The other fields still show, and an empty secret says it is empty.
+        assert!(printed[0].contains("client_id: \"id\""));
+        assert!(printed[2].contains("authorization_code"));
+        assert!(format!("{:?}", IntrospectRequest::default()).contains("token: \"\""));
+        // Messages without secrets keep prost's Debug.
+        assert!(
+            format!(
+                "{:?}",
+                IssueCodeRequest {
+                    subject: "alice".into(),
+                    ..Default::default()
+                }
+            )
+            .contains("alice")
+        );
+    }
+}
