@@ -21,7 +21,7 @@ use tessera_core::{
     MasterKey, Provisioning, Purpose, Scope, Subject,
 };
 
-/// FORMAT.md §6's `now`; the gateway verifies 100 s later (`NOW` in src/lib.rs).
+/// FORMAT.md §6's `now`; the gateway verifies 100 s later (`NOW` in the generated table).
 const VECTOR_NOW: u64 = 1_767_225_600;
 const GATEWAY_NOW: u64 = VECTOR_NOW + 100;
 /// The gateway's own client id: the first audience of FORMAT.md §6's audience vector.
@@ -179,6 +179,22 @@ fn main() {
          /// Every token the gateway checks, with the verdict it must reach.\n\
          pub const CASES: &[Case] = &[\n",
     );
+    let mut header = String::new();
+    writeln!(
+        header,
+        "/// This gateway's client id ({GATEWAY}): a token is for it if it names it as its \
+         client or in its audience.\n\
+         pub const GATEWAY: tessera_core::ClientId = tessera_core::ClientId::from_bytes({:?});",
+        client(GATEWAY).as_bytes()
+    )
+    .unwrap();
+    writeln!(
+        header,
+        "/// The fixed \"now\" of every check: FORMAT.md §6's `now` + 100 s.\n\
+         pub const NOW: u64 = {GATEWAY_NOW};"
+    )
+    .unwrap();
+    table.insert_str(0, &header);
     let mut row = |name: &str, token: &str, want: Result<u16, Error>| {
         case(&mut table, name, token, want, expect(token));
     };

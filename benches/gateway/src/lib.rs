@@ -2,20 +2,11 @@
 //! `now`, the token table build.rs baked in, and the one check a gateway makes per request.
 #![no_std]
 
-use tessera_core::{AccessClaims, AccessToken, ClientId, Error, KeySet};
+use tessera_core::{AccessClaims, AccessToken, Error, KeySet};
 
 /// The provisioning blob (core FORMAT.md §7) build.rs encoded: access-token sub-keys of master
 /// keys 1 and 2, nothing else.
 pub static PROVISIONING: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/gateway.keys"));
-
-/// This gateway's client id (`ffeeddcc…`), as registered at the token server: a token is for it
-/// if it names it as its client or in its audience.
-pub const GATEWAY: ClientId = ClientId::from_bytes([
-    0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa, 0x99, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0x00,
-]);
-
-/// The fixed "now" of every check: FORMAT.md §6's `now` + 100 s (the core never reads a clock).
-pub const NOW: u64 = 1_767_225_700;
 
 /// The verdict a token must get.
 #[derive(Debug)]
@@ -78,6 +69,8 @@ pub struct Case {
     pub expect: Expect,
 }
 
+// `GATEWAY` (this gateway's client id), `NOW` (the fixed time of every check), `CASES`,
+// `MEASURED` and `SHORTEST`, written by build.rs.
 include!(concat!(env!("OUT_DIR"), "/cases.rs"));
 
 /// A gateway's whole per-request work: verify the token under `keys` at `now`, then check that
