@@ -60,6 +60,11 @@ pub enum Error {
     TooManyKeys,
     /// A key set has no active key, or the key set is for another purpose.
     NoActiveKey,
+    /// A verified access token names neither this resource server as its client nor in its
+    /// audience.
+    WrongAudience,
+    /// A gateway's key blob (FORMAT.md §7) is truncated, damaged or of an unknown version.
+    MalformedProvisioning,
 }
 
 /// The OAuth 2.0 error an [`Error`] maps to: RFC 6749 §5.2.
@@ -117,6 +122,7 @@ impl Error {
             | Self::UnsupportedVersion
             | Self::Expired
             | Self::NotYetValid
+            | Self::WrongAudience
             | Self::ClientMismatch
             | Self::PkceMismatch => ErrorKind::InvalidGrant,
             Self::InvalidScope | Self::ScopeNotAllowed => ErrorKind::InvalidScope,
@@ -132,7 +138,8 @@ impl Error {
             Self::MalformedVerifier
             | Self::DuplicateKey
             | Self::TooManyKeys
-            | Self::NoActiveKey => ErrorKind::ServerError,
+            | Self::NoActiveKey
+            | Self::MalformedProvisioning => ErrorKind::ServerError,
         }
     }
 
@@ -149,6 +156,7 @@ impl Error {
                 | Self::UnsupportedVersion
                 | Self::Expired
                 | Self::NotYetValid
+                | Self::WrongAudience
         )
     }
 
@@ -179,6 +187,8 @@ impl Error {
             Self::DuplicateKey => "key id is already in the key set",
             Self::TooManyKeys => "key set is full",
             Self::NoActiveKey => "no active key for this purpose",
+            Self::WrongAudience => "token is not meant for this resource server",
+            Self::MalformedProvisioning => "gateway key blob is malformed or damaged",
         }
     }
 }

@@ -28,6 +28,7 @@ mod error;
 mod id;
 mod keyring;
 mod pkce;
+mod provision;
 mod redirect;
 mod scope;
 mod secret;
@@ -48,6 +49,9 @@ pub use keyring::{
 pub use pkce::{
     CHALLENGE_LEN, CHALLENGE_TEXT_LEN, ChallengeMethod, CodeChallenge, CodeVerifier,
     MAX_VERIFIER_LEN, MIN_VERIFIER_LEN,
+};
+pub use provision::{
+    PROVISIONING_MAX_LEN, PROVISIONING_MIN_LEN, PROVISIONING_VERSION, Provisioning,
 };
 pub use redirect::{redirect_uri_matches, validate_redirect_uri};
 pub use scope::{MAX_SCOPE_LEN, MAX_SCOPE_TOKENS, Scope};

@@ -9,7 +9,7 @@ use rand_core::SeedableRng;
 use support::{NOW, keyring, master};
 use tessera_core::{
     AccessToken, Audience, AuthorizationCode, ClientId, ClientSecret, CodeChallenge, CodeVerifier,
-    Error, ErrorKind, Grant, GrantId, KeyId, Keyring, MasterKey, RefreshToken, Scope,
+    Error, ErrorKind, Grant, GrantId, KeyId, Keyring, MasterKey, Provisioning, RefreshToken, Scope,
     SecretVerifier, Subject, base64url_decode, base64url_encode,
 };
 
@@ -275,6 +275,7 @@ proptest! {
         prop_assert!(SecretVerifier::from_bytes(&bytes).is_err() || bytes.len() == 34);
         let mut out = [0u8; 700];
         let _ = base64url_decode(&bytes, &mut out);
+        prop_assert!(Provisioning::decode(&bytes).is_err());
     }
 
     #[test]

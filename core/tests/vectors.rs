@@ -8,10 +8,10 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use support::{NOW, StepRng, grant, keyring, master};
+use support::{NOW, StepRng, client, grant, keyring, master};
 use tessera_core::{
-    AccessToken, AuthorizationCode, ClientSecret, CodeChallenge, GrantId, Purpose, RefreshToken,
-    SecretVerifier,
+    AccessToken, AuthorizationCode, ClientSecret, CodeChallenge, Error, GrantId, Provisioning,
+    Purpose, RefreshToken, SecretVerifier,
 };
 
 const GRANT_ID: [u8; 16] = [15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0];
@@ -119,6 +119,13 @@ fn computed() -> BTreeMap<&'static str, String> {
     v.insert("client-secret", secret.encode().expose().to_owned());
     let verifier = SecretVerifier::new(keys.client_secrets(), &g.client_id, &secret).unwrap();
     v.insert("client-secret.verifier", hex(&verifier.to_bytes()));
+
+    let gateway = Provisioning::encode(&[
+        master(1).derive(Purpose::AccessToken),
+        master(2).derive(Purpose::AccessToken),
+    ])
+    .unwrap();
+    v.insert("provisioning", hex(gateway.expose()));
     v
 }
 
@@ -232,4 +239,42 @@ fn documented_length_bounds() {
     );
     assert_eq!((AccessToken::MIN_LEN, AccessToken::MAX_LEN), (121, 461));
     assert_eq!((RefreshToken::MIN_LEN, RefreshToken::MAX_LEN), (125, 465));
+}
+
+#[test]
+fn the_audience_vector_is_for_its_client_and_audiences_only() {
+    let keys = keyring(&[1], 1);
+    let token = &expected()["access-token.audience"];
+    for me in [
+        "00112233445566778899aabbccddeeff",
+        "ffeeddccbbaa99887766554433221100",
+        "0123456789abcdef0123456789abcdef",
+    ] {
+        let claims =
+            AccessToken::verify_for(keys.access_tokens(), token, &client(me), NOW).unwrap();
+        assert_eq!(claims.grant().subject.as_str(), SUBJECT_32);
+    }
+    let stranger = client("00000000000000000000000000000001");
+    assert_eq!(
+        AccessToken::verify_for(keys.access_tokens(), token, &stranger, NOW),
+        Err(Error::WrongAudience)
+    );
+    // The audience check comes after verification: an expired token stays expired.
+    assert_eq!(
+        AccessToken::verify_for(keys.access_tokens(), token, &stranger, NOW + 300),
+        Err(Error::Expired)
+    );
+}
+
+#[test]
+fn the_provisioning_vector_decodes_to_keys_1_and_2() {
+    let hex = &expected()["provisioning"];
+    let blob: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let keys = Provisioning::decode(&blob).unwrap();
+    assert_eq!(keys.key_ids().map(|k| k.get()).collect::<Vec<_>>(), [1, 2]);
+    let claims = AccessToken::verify(&keys, &expected()["access-token"], NOW).unwrap();
+    assert_eq!(claims.grant().subject.as_str(), "alice");
 }

@@ -57,7 +57,7 @@ pub fn ensure_data_dir(dir: &Path) -> io::Result<()> {
         .create(dir)
 }
 
-fn read_keys(path: &Path) -> io::Result<Vec<MasterKey>> {
+pub(crate) fn read_keys(path: &Path) -> io::Result<Vec<MasterKey>> {
     let text = Zeroizing::new(fs::read_to_string(path)?);
     let mut keys = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {

@@ -6,6 +6,7 @@ pub mod authority;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod gateway;
 pub mod grpc;
 pub mod keys;
 pub mod limit;

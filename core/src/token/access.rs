@@ -5,7 +5,7 @@ use rand_core::CryptoRng;
 use super::{BODY_CAP, Kind, Times, Validity, open, seal, token_text};
 use crate::Error;
 use crate::claims::Grant;
-use crate::id::{GrantId, ID_LEN, TokenId};
+use crate::id::{ClientId, GrantId, ID_LEN, TokenId};
 use crate::keyring::{KeyId, KeySet};
 
 /// token id (16) ‖ grant id (16).
@@ -84,6 +84,53 @@ impl AccessToken {
             grant_id,
             grant,
         })
+    }
+
+    /// Verifies an access token presented to the resource server `me` at `now`: [`verify`],
+    /// then the offline audience check a gateway makes (FORMAT.md §4, step 7). The token is for
+    /// `me` if `me` is its grant's client or in its audience ([`Grant::is_for`]).
+    ///
+    /// [`verify`]: AccessToken::verify
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// # let mut rng = rand_chacha::ChaCha20Rng::from_seed([7; 32]);
+    /// use tessera_core::{AccessToken, Audience, ClientId, Error, Grant, GrantId, KeyId, Keyring, MasterKey, Scope, Subject};
+    /// let keyring = Keyring::new(&[MasterKey::generate(KeyId::new(1), &mut rng)], KeyId::new(1))?;
+    /// let gateway = ClientId::generate(&mut rng);
+    /// let grant = Grant {
+    ///     client_id: ClientId::generate(&mut rng),
+    ///     subject: Subject::parse("alice")?,
+    ///     scope: Scope::parse("read")?,
+    ///     audience: Audience::from_slice(&[gateway]).map_err(|_| Error::TooManyAudiences)?,
+    /// };
+    /// let now = 1_700_000_000;
+    /// let token = AccessToken::mint(keyring.access_tokens(), &grant, &GrantId::generate(&mut rng), 60, now, &mut rng)?;
+    /// assert!(AccessToken::verify_for(keyring.access_tokens(), token.expose(), &gateway, now).is_ok());
+    /// let other = ClientId::generate(&mut rng);
+    /// assert_eq!(
+    ///     AccessToken::verify_for(keyring.access_tokens(), token.expose(), &other, now),
+    ///     Err(Error::WrongAudience)
+    /// );
+    /// # Ok::<(), tessera_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Every error of [`verify`](AccessToken::verify), and [`Error::WrongAudience`] for a valid
+    /// token that is not for `me`.
+    #[inline]
+    pub fn verify_for(
+        keys: &KeySet,
+        text: &str,
+        me: &ClientId,
+        now: u64,
+    ) -> Result<AccessClaims, Error> {
+        let claims = Self::verify(keys, text, now)?;
+        if claims.grant.is_for(me) {
+            Ok(claims)
+        } else {
+            Err(Error::WrongAudience)
+        }
     }
 }
 

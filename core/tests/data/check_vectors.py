@@ -54,6 +54,10 @@ v["refresh-token"] = token("tsr_rt_", 3, 1, k["refresh-token"],
 secret = step(0x40, 32)                                      # FORMAT.md §5
 v["client-secret"] = "tsr_cs_" + b64(secret + struct.pack(">I", zlib.crc32(secret)))
 v["client-secret.verifier"] = (struct.pack(">H", 1) + hmac.new(k["client-secret"], client + secret, hashlib.sha256).digest()).hex()
+gateway = b"tsrg" + bytes([1, 2])                             # FORMAT.md §7: keys 1 and 2
+for kid, m in [(1, master), (2, bytes(range(0x20, 0x40)))]:
+    gateway += bytes([2]) + struct.pack(">H", kid) + subkey(m, "access-token")
+v["provisioning"] = (gateway + hashlib.sha256(gateway).digest()).hex()
 
 expected = {}
 for line in open(os.path.join(HERE, "vectors.txt")):

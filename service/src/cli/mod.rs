@@ -62,6 +62,15 @@ pub enum KeysCommand {
         #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
         data_dir: PathBuf,
     },
+    /// Write a gateway's access-token verification keys (core FORMAT.md §7): secret, binary.
+    ExportGateway {
+        /// The server's data directory.
+        #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
+        data_dir: PathBuf,
+        /// The file to write (mode 0600); without it, standard output unless that is a terminal.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// `tessera serve` flags; each can also come from its `TESSERA_*` environment variable.
@@ -178,6 +187,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("new active key {id}; restart the server to mint with it");
             Ok(())
         }
+        Command::Keys {
+            command: KeysCommand::ExportGateway { data_dir, out },
+        } => crate::gateway::run(&data_dir, out.as_deref()),
         Command::Register(args) => client::register(args).await,
         Command::IssueCode(args) => client::issue_code(args).await,
         Command::Exchange(args) => client::exchange(args).await,
