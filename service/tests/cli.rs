@@ -187,7 +187,7 @@ async fn the_readme_walk_works_with_hyphen_values_and_credentials_off_the_comman
         "",
     );
     assert!(revoked.contains("revocation: accepted"), "{revoked}");
-    assert!(revoked.contains("RFC 7009"), "{revoked}");
+    assert!(revoked.contains("rfc7009: the same answer"), "{revoked}");
     server.stop().await;
 }
 

@@ -437,8 +437,8 @@ pub(super) async fn revoke(args: RevokeArgs) -> anyhow::Result<()> {
         args.connection.json,
         &json!({
             "revocation": "accepted",
-            "meaning": "if the token was valid and this client's, it is now revoked (RFC 7009 \
-                        answers the same for an unknown or invalid token)",
+            "rfc7009": "the same answer for a token revoked now, one already revoked, and an \
+                        unknown or invalid one; a valid token of this client is revoked now",
         }),
     )
 }

@@ -42,7 +42,7 @@ impl Narrator {
             step.insert("step".to_owned(), json!(number));
             step.insert("title".to_owned(), json!(title));
             for (label, _, value) in facts {
-                step.insert(label.replace(' ', "_"), value.clone());
+                step.insert(label.to_lowercase().replace(' ', "_"), value.clone());
             }
             self.steps.push(Value::Object(step));
         } else {
