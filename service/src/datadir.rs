@@ -304,14 +304,18 @@ pub fn open(config: &Config, rng: &SharedRng) -> anyhow::Result<Opened> {
         (true, true, true) => {
             let (master_keys, operator, checked, records) = parts.read()?;
             let adopted = records.adopted;
+            let before = records.keys.clone();
             let started = records.started(&master_keys, now, longest_lifetime(config));
             let store = RedbStore::open_checked(checked)?;
-            store.write_key_records(&started).map_err(|e| {
-                anyhow::anyhow!(
-                    "cannot record the keys in {}: {e}",
-                    parts.database.display()
-                )
-            })?;
+            // A restart with the same keys and lifetimes writes nothing.
+            if started != before {
+                store.write_key_records(&started).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot record the keys in {}: {e}",
+                        parts.database.display()
+                    )
+                })?;
+            }
             if adopted {
                 tracing::info!(
                     path = %parts.database.display(),

@@ -306,3 +306,22 @@ fn a_data_directory_that_cannot_be_created_is_named_once() {
     );
     assert_eq!(error.matches("Not a directory").count(), 1, "{error}");
 }
+
+#[tokio::test]
+async fn a_database_from_before_the_key_records_adopts_its_keys_once() {
+    // The layout of earlier versions: a database without key records beside its keys file.
+    let dir = tempfile::tempdir().unwrap();
+    let rng = tessera_service::rng::SharedRng::from_os().unwrap();
+    let key = rng.with(|rng| tessera_core::MasterKey::generate(tessera_core::KeyId::new(1), rng));
+    tessera_service::keys::write_keys(&dir.path().join("keys"), &[key]).unwrap();
+    tessera_service::keys::generate_operator_token(dir.path(), &rng).unwrap();
+    drop(tessera_service::RedbStore::open(dir.path()).unwrap());
+
+    let server = TestServer::start(dir.path()).await;
+    server.register("app", "read").await;
+    server.stop().await;
+    // From now on the keys file must match what was adopted.
+    let other = populated().await;
+    fs::copy(other.path().join("keys"), dir.path().join("keys")).unwrap();
+    assert_refused_unchanged(dir.path(), &["is not the key", "restore"]);
+}

@@ -243,13 +243,19 @@ pub(super) fn authorized<T>(message: T, authorization: &str) -> anyhow::Result<R
 }
 
 pub(super) fn operator_header(operator: &Operator) -> anyhow::Result<Zeroizing<String>> {
-    let token =
-        crate::keys::read_operator_token(&operator.operator_token_file).with_context(|| {
-            format!(
-                "cannot read the operator token from {}",
-                operator.operator_token_file.display()
+    let path = &operator.operator_token_file;
+    let token = crate::keys::read_operator_token(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            // Its message names the file and the fix already.
+            anyhow::anyhow!(e.to_string())
+        } else {
+            anyhow::anyhow!(
+                "cannot read the operator token from {}: {e}; pass --operator-token-file \
+                 <data-dir>/operator_token (or set TESSERA_OPERATOR_TOKEN_FILE)",
+                path.display()
             )
-        })?;
+        }
+    })?;
     Ok(Zeroizing::new(format!("Bearer {}", token.expose())))
 }
 
