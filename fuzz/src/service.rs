@@ -197,7 +197,7 @@ fn fixture() -> &'static Fixture {
         // The service reads its operator token from a file only; the directory goes right after.
         let dir = tempfile::tempdir().unwrap();
         let rng = SharedRng::from_os().unwrap();
-        let operator = keys::load_or_generate_operator_token(dir.path(), &rng).unwrap();
+        let operator = keys::generate_operator_token(dir.path(), &rng).unwrap();
         drop(dir);
         let client = |n: u8, name: &str, redirect_uris: &[&str], public: bool| {
             let id = ClientId::from_bytes([n; 16]);

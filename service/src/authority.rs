@@ -176,17 +176,20 @@ impl<S: Store> Authority<S> {
         if name.is_empty() {
             return Err(Error::MissingField("client_name"));
         }
-        if name.len() > MAX_CLIENT_NAME_LEN || name.chars().any(char::is_control) {
-            return Err(Error::InvalidField("client_name"));
+        if name.len() > MAX_CLIENT_NAME_LEN {
+            return Err(Error::ClientNameTooLong);
+        }
+        if name.chars().any(char::is_control) {
+            return Err(Error::ClientNameControl);
         }
         if redirect_uris.is_empty() {
             return Err(Error::MissingField("redirect_uris"));
         }
         if redirect_uris.len() > MAX_REDIRECT_URIS {
-            return Err(Error::InvalidField("redirect_uris"));
+            return Err(Error::TooManyRedirectUris);
         }
         for uri in &redirect_uris {
-            validate_redirect_uri(uri)?;
+            validate_redirect_uri(uri).map_err(|_| Error::InvalidRedirectUri)?;
         }
         let scope = Scope::parse(scope)?;
         let (client_id, secret) = self.rng.with(|rng| {
@@ -402,7 +405,7 @@ impl<S: Store> Authority<S> {
         credentials: Option<BasicCredentials>,
         peer: Option<IpAddr>,
     ) -> Result<Caller, Error> {
-        let credentials = credentials.ok_or(Error::MissingCredentials)?;
+        let credentials = credentials.ok_or(Error::IntrospectionNeedsCredentials)?;
         self.authenticate(Some(credentials), "", peer).await
     }
 

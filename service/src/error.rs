@@ -1,6 +1,6 @@
 //! The service's errors and their one mapping to gRPC status codes (RFC 6749 §5.2 codes first).
 
-use tessera_core::ErrorKind;
+use tessera_core::{ErrorKind, MAX_REDIRECT_URI_LEN};
 use tonic::{Code, Status};
 
 use crate::store::StoreError;
@@ -21,6 +21,16 @@ pub enum Error {
     UnknownAudience,
     /// The redirect URI is not one the client registered.
     UnregisteredRedirectUri,
+    /// A redirect URI given at registration is not one a client may register.
+    InvalidRedirectUri,
+    /// More redirect URIs than a client may register.
+    TooManyRedirectUris,
+    /// A client name longer than the limit.
+    ClientNameTooLong,
+    /// A client name with control characters.
+    ClientNameControl,
+    /// Introspection without a confidential client's credentials (public clients cannot).
+    IntrospectionNeedsCredentials,
     /// `grant_type` is neither `authorization_code` nor `refresh_token`.
     UnsupportedGrantType,
     /// No client credentials, or a confidential client without them.
@@ -31,7 +41,7 @@ pub enum Error {
     BadOperatorToken,
     /// More than one `authorization` entry: more than one credential (RFC 6749 §2.3).
     DuplicateCredentials,
-    /// Too many failed authentications of this client in the current window.
+    /// A wrong secret past the failed-auth limit of its client or its source address.
     Throttled,
     /// The token request's redirect URI is not the one the code was issued for.
     RedirectUriMismatch,
@@ -58,6 +68,14 @@ impl From<StoreError> for Error {
         Self::Storage(e)
     }
 }
+
+// The limits the messages below state.
+const _: () = assert!(
+    crate::authority::MAX_REDIRECT_URIS == 16
+        && crate::authority::MAX_CLIENT_NAME_LEN == 128
+        && MAX_REDIRECT_URI_LEN == 512,
+    "update the messages in Error::parts"
+);
 
 /// The gRPC code for an OAuth error code.
 fn code_of(kind: ErrorKind) -> Code {
@@ -94,6 +112,19 @@ impl Error {
                 "invalid_request",
                 "redirect_uri is not registered for the client",
             ),
+            Self::InvalidRedirectUri => (
+                "invalid_request",
+                "redirect_uris: an entry is not a redirect URI a client may register (absolute, \
+                 without a fragment, at most 512 bytes; see service/README.md)",
+            ),
+            Self::TooManyRedirectUris => ("invalid_request", "redirect_uris: too many, at most 16"),
+            Self::ClientNameTooLong => ("invalid_request", "client_name is longer than 128 bytes"),
+            Self::ClientNameControl => ("invalid_request", "client_name has control characters"),
+            Self::IntrospectionNeedsCredentials => (
+                "invalid_client",
+                "introspection needs a confidential client's Basic credentials; public clients \
+                 cannot introspect",
+            ),
             Self::UnsupportedGrantType => (
                 "unsupported_grant_type",
                 "grant_type must be authorization_code or refresh_token",
@@ -107,7 +138,8 @@ impl Error {
             ),
             Self::Throttled => (
                 "invalid_client",
-                "too many failed authentications, try again later",
+                "too many failed authentications: try again once the failed-auth window \
+                 (--failed-auth-window, 60 s by default) has passed",
             ),
             Self::RedirectUriMismatch => (
                 "invalid_grant",
@@ -136,11 +168,16 @@ impl Error {
             | Self::UnknownClient
             | Self::UnknownAudience
             | Self::UnregisteredRedirectUri
-            | Self::DuplicateCredentials => code_of(ErrorKind::InvalidRequest),
+            | Self::DuplicateCredentials
+            | Self::InvalidRedirectUri
+            | Self::TooManyRedirectUris
+            | Self::ClientNameTooLong
+            | Self::ClientNameControl => code_of(ErrorKind::InvalidRequest),
             Self::UnsupportedGrantType => code_of(ErrorKind::UnsupportedGrantType),
-            Self::MissingCredentials | Self::BadCredentials | Self::BadOperatorToken => {
-                code_of(ErrorKind::InvalidClient)
-            }
+            Self::MissingCredentials
+            | Self::BadCredentials
+            | Self::BadOperatorToken
+            | Self::IntrospectionNeedsCredentials => code_of(ErrorKind::InvalidClient),
             Self::RedirectUriMismatch
             | Self::CodeReplayed
             | Self::RefreshReused

@@ -106,16 +106,18 @@ mod tests {
     use tessera_core::{AccessToken, ClientId, Grant, GrantId, KeyId, Scope, Subject};
 
     use super::*;
-    use crate::keys::{load_or_generate_keyring, rotate};
+    use crate::config::Config;
+    use crate::datadir;
     use crate::rng::SharedRng;
 
     #[test]
     fn export_holds_the_access_token_keys_of_every_listed_key_and_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
         let rng = SharedRng::from_os().unwrap();
-        load_or_generate_keyring(dir.path(), &rng).unwrap();
-        rotate(dir.path(), &rng).unwrap();
-        let server = load_or_generate_keyring(dir.path(), &rng).unwrap();
+        let config = Config::new(dir.path());
+        drop(datadir::open(&config, &rng).unwrap());
+        datadir::rotate(dir.path(), &rng, false).unwrap();
+        let server = datadir::open(&config, &rng).unwrap().keyring;
 
         let blob = export(dir.path()).unwrap();
         let gateway = Provisioning::decode(blob.expose()).unwrap();
@@ -171,7 +173,7 @@ mod tests {
     fn the_file_is_0600_even_over_a_wider_one_and_a_terminal_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let rng = SharedRng::from_os().unwrap();
-        load_or_generate_keyring(dir.path(), &rng).unwrap();
+        drop(datadir::open(&Config::new(dir.path()), &rng).unwrap());
         let blob = export(dir.path()).unwrap();
 
         let out = dir.path().join("gw.keys");

@@ -1,17 +1,18 @@
-//! The data directory's secrets: the master keys (`keys`) and the operator token
-//! (`operator_token`), both created on first start with mode 0600.
+//! The data directory's secrets and their file formats: the master keys (`keys`) and the
+//! operator token (`operator_token`), both mode 0600. [`datadir`](crate::datadir) decides when
+//! they are created (first start only) and checks them against the database.
 //!
 //! `keys` holds one key a line, `<key id> <base64url of 32 bytes>`, oldest first; the last line is
 //! the active (minting) key, and every listed key verifies. At most [`MAX_KEYS`] are kept.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use subtle::ConstantTimeEq;
 use tessera_core::{
-    KEY_LEN, KeyId, Keyring, MAX_KEYS, MasterKey, base64url_decode, base64url_encode,
+    KEY_LEN, KeyId, Keyring, MAX_KEYS, MasterKey, base64url_decode, base64url_encode, hmac_sha256,
 };
 use zeroize::Zeroizing;
 
@@ -22,9 +23,15 @@ pub const KEYS_FILE: &str = "keys";
 /// The operator token's file name in the data directory.
 pub const OPERATOR_TOKEN_FILE: &str = "operator_token";
 const OPERATOR_TOKEN_PREFIX: &str = "tsr_op_";
+/// The operator token's entropy: 256 bits.
+const OPERATOR_TOKEN_BYTES: usize = 32;
 
-fn invalid(what: &'static str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, what)
+/// Label of a key's fingerprint (`HMAC-SHA256(key, label)`): it names the key in the database
+/// without revealing it.
+const FINGERPRINT_LABEL: &[u8] = b"tessera master key fingerprint v1";
+
+fn invalid(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message)
 }
 
 /// Writes `contents` to `path` with mode 0600 through a synced temporary file and a rename,
@@ -46,94 +53,116 @@ fn write_private(path: &Path, contents: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Creates the data directory (mode 0700 for a new one).
+/// Refuses a secret file that group or others may read or write: its contents would no longer
+/// be the server's alone.
 ///
 /// # Errors
-/// The I/O error.
-pub fn ensure_data_dir(dir: &Path) -> io::Result<()> {
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
+/// `PermissionDenied` naming the file, its mode and the `chmod` that fixes it, or the I/O error.
+pub fn check_private(path: &Path) -> io::Result<()> {
+    let mode = fs::metadata(path)?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "{} is accessible to group or others (mode {mode:04o}): run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
 }
 
-pub(crate) fn read_keys(path: &Path) -> io::Result<Vec<MasterKey>> {
+/// A key's fingerprint: `HMAC-SHA256(key, label)`, recorded in the database to tie the keys
+/// file to it and to detect a damaged key line. It reveals nothing of the key.
+pub fn fingerprint(key: &MasterKey) -> [u8; KEY_LEN] {
+    hmac_sha256(key.expose_bytes(), FINGERPRINT_LABEL)
+}
+
+/// Reads the master keys of a keys file, oldest first.
+///
+/// # Errors
+/// The I/O error, or `InvalidData` naming the file and the line that is not `<id> <key>`, holds
+/// a bad id or encoding, repeats an id or is out of order, or a file with no key.
+pub fn read_keys(path: &Path) -> io::Result<Vec<MasterKey>> {
     let text = Zeroizing::new(fs::read_to_string(path)?);
-    let mut keys = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+    let mut keys: Vec<MasterKey> = Vec::new();
+    let damaged = |line: usize, what: &str| {
+        invalid(format!(
+            "{} line {line}: {what}; the file is damaged: restore it from a backup of the data \
+             directory",
+            path.display()
+        ))
+    };
+    for (index, line) in text.lines().enumerate() {
+        let number = index.saturating_add(1);
+        if line.trim().is_empty() {
+            continue;
+        }
         let (id, encoded) = line
             .split_once(' ')
-            .ok_or_else(|| invalid("keys file: a line is not `<id> <key>`"))?;
-        let id: u16 = id.parse().map_err(|_| invalid("keys file: bad key id"))?;
+            .ok_or_else(|| damaged(number, "not `<key id> <key>`"))?;
+        let id: u16 = id
+            .parse()
+            .map_err(|_| damaged(number, "the key id is not a number from 0 to 65535"))?;
         let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
         let decoded = base64url_decode(encoded.trim().as_bytes(), bytes.as_mut_slice())
             .map(<[u8]>::len)
-            .ok_or_else(|| invalid("keys file: bad key encoding"))?;
+            .ok_or_else(|| damaged(number, "the key is not base64url"))?;
         if decoded != KEY_LEN {
-            return Err(invalid("keys file: a key is not 32 bytes"));
+            return Err(damaged(number, "the key is not 32 bytes"));
+        }
+        if keys.last().is_some_and(|last| last.id().get() >= id) {
+            return Err(damaged(
+                number,
+                "key ids must increase from line to line (oldest first, no id twice)",
+            ));
         }
         keys.push(MasterKey::from_bytes(KeyId::new(id), *bytes));
     }
     if keys.is_empty() {
-        return Err(invalid("keys file: no key"));
+        return Err(invalid(format!(
+            "{} holds no key: restore it from a backup of the data directory",
+            path.display()
+        )));
+    }
+    if keys.len() > MAX_KEYS {
+        return Err(invalid(format!(
+            "{} holds {} keys, more than {MAX_KEYS}: restore it from a backup of the data \
+             directory",
+            path.display(),
+            keys.len()
+        )));
     }
     Ok(keys)
 }
 
-fn write_keys(path: &Path, keys: &[MasterKey]) -> io::Result<()> {
+/// Writes a keys file (mode 0600, atomically).
+///
+/// # Errors
+/// The I/O error.
+pub fn write_keys(path: &Path, keys: &[MasterKey]) -> io::Result<()> {
     let mut text = Zeroizing::new(String::new());
     for key in keys {
         let mut buf = Zeroizing::new([0u8; 64]);
         let encoded = base64url_encode(key.expose_bytes(), buf.as_mut_slice())
-            .ok_or_else(|| invalid("keys file: encoding failed"))?;
-        text.push_str(&format!("{} {encoded}\n", key.id().get()));
+            .ok_or_else(|| invalid("a key does not fit its encoding buffer".to_owned()))?;
+        let line = Zeroizing::new(format!("{} {encoded}\n", key.id().get()));
+        text.push_str(&line);
     }
     write_private(path, text.as_bytes())
 }
 
-fn keyring_of(keys: &[MasterKey]) -> io::Result<Keyring> {
+/// The keyring of `keys` (oldest first): the last one mints, all verify.
+///
+/// # Errors
+/// `InvalidData` if the keys do not form a keyring (none, or too many).
+pub fn keyring_of(keys: &[MasterKey]) -> io::Result<Keyring> {
     let active = keys
         .last()
-        .ok_or_else(|| invalid("keys file: no key"))?
+        .ok_or_else(|| invalid("no master key".to_owned()))?
         .id();
-    Keyring::new(keys, active).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
-}
-
-/// Loads the keyring from `<dir>/keys`, generating a first key if the file does not exist.
-///
-/// # Errors
-/// The I/O error, or `InvalidData` for a damaged keys file.
-pub fn load_or_generate_keyring(dir: &Path, rng: &SharedRng) -> io::Result<Keyring> {
-    let path = dir.join(KEYS_FILE);
-    if !path.exists() {
-        let first = rng.with(|rng| MasterKey::generate(KeyId::new(1), rng));
-        write_keys(&path, &[first])?;
-        tracing::info!(path = %path.display(), "generated the first master key");
-    }
-    keyring_of(&read_keys(&path)?)
-}
-
-/// Adds a new active master key; the previous ones keep verifying, and the oldest beyond
-/// [`MAX_KEYS`] is dropped. A running server picks it up on its next start.
-///
-/// # Errors
-/// The I/O error, or `InvalidData` for a damaged keys file or an exhausted key id space.
-pub fn rotate(dir: &Path, rng: &SharedRng) -> io::Result<KeyId> {
-    let path = dir.join(KEYS_FILE);
-    let mut keys = read_keys(&path)?;
-    let next = keys
-        .iter()
-        .map(|k| k.id().get())
-        .max()
-        .and_then(|id| id.checked_add(1))
-        .ok_or_else(|| invalid("keys file: key ids exhausted"))?;
-    let id = KeyId::new(next);
-    keys.push(rng.with(|rng| MasterKey::generate(id, rng)));
-    let excess = keys.len().saturating_sub(MAX_KEYS);
-    keys.drain(..excess);
-    keyring_of(&keys)?;
-    write_keys(&path, &keys)?;
-    Ok(id)
+    Keyring::new(keys, active).map_err(|e| invalid(format!("the master keys: {e}")))
 }
 
 /// The operator's bearer token: compared in constant time, never printed.
@@ -162,82 +191,116 @@ pub fn operator_token_path(dir: &Path) -> PathBuf {
     dir.join(OPERATOR_TOKEN_FILE)
 }
 
-/// Reads the operator token from a file (for the CLI and scripts).
+/// Reads the operator token from a file (for the server, the CLI and scripts).
 ///
 /// # Errors
-/// The I/O error, or `InvalidData` if the file does not hold a token.
+/// The I/O error, or `InvalidData` naming the file if it does not hold a whole token:
+/// `tsr_op_` and the base64url of 32 random bytes.
 pub fn read_operator_token(path: &Path) -> io::Result<OperatorToken> {
     let text = Zeroizing::new(fs::read_to_string(path)?);
     let token = text.trim();
-    if !token.starts_with(OPERATOR_TOKEN_PREFIX) {
-        return Err(invalid("operator token file does not hold a token"));
+    let mut raw = Zeroizing::new([0u8; OPERATOR_TOKEN_BYTES + 1]);
+    let whole = token
+        .strip_prefix(OPERATOR_TOKEN_PREFIX)
+        .and_then(|encoded| base64url_decode(encoded.as_bytes(), raw.as_mut_slice()))
+        .is_some_and(|decoded| decoded.len() == OPERATOR_TOKEN_BYTES);
+    if !whole {
+        return Err(invalid(format!(
+            "{} does not hold a whole operator token (`{OPERATOR_TOKEN_PREFIX}` and 43 \
+             characters, 256 bits): restore it from a backup of the data directory",
+            path.display()
+        )));
     }
     Ok(OperatorToken(Zeroizing::new(token.to_owned())))
 }
 
-/// Loads `<dir>/operator_token`, generating it (256 random bits) if it does not exist.
+/// Writes a new operator token (256 random bits) to `<dir>/operator_token`, mode 0600.
 ///
 /// # Errors
-/// The I/O error.
-pub fn load_or_generate_operator_token(dir: &Path, rng: &SharedRng) -> io::Result<OperatorToken> {
+/// `AlreadyExists` if the file exists (a token is never replaced), or the I/O error.
+pub fn generate_operator_token(dir: &Path, rng: &SharedRng) -> io::Result<OperatorToken> {
     let path = operator_token_path(dir);
-    if !path.exists() {
-        let mut raw = Zeroizing::new([0u8; 32]);
-        rng.with(|rng| rand_core::Rng::fill_bytes(rng, raw.as_mut_slice()));
-        let mut buf = Zeroizing::new([0u8; 64]);
-        let encoded = base64url_encode(raw.as_slice(), buf.as_mut_slice())
-            .ok_or_else(|| invalid("operator token: encoding failed"))?;
-        let line = Zeroizing::new(format!("{OPERATOR_TOKEN_PREFIX}{encoded}\n"));
-        write_private(&path, line.as_bytes())?;
-        tracing::info!(path = %path.display(), "generated the operator token");
+    if path.exists() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "{} exists: an operator token is never replaced",
+                path.display()
+            ),
+        ));
     }
+    let mut raw = Zeroizing::new([0u8; OPERATOR_TOKEN_BYTES]);
+    rng.with(|rng| rand_core::Rng::fill_bytes(rng, raw.as_mut_slice()));
+    let mut buf = Zeroizing::new([0u8; 64]);
+    let encoded = base64url_encode(raw.as_slice(), buf.as_mut_slice())
+        .ok_or_else(|| invalid("the operator token does not fit its buffer".to_owned()))?;
+    let line = Zeroizing::new(format!("{OPERATOR_TOKEN_PREFIX}{encoded}\n"));
+    write_private(&path, line.as_bytes())?;
+    tracing::info!(path = %path.display(), "generated the operator token");
     read_operator_token(&path)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::os::unix::fs::PermissionsExt;
-
     use super::*;
 
     #[test]
-    fn keys_are_private_persist_and_rotate_within_bounds() {
+    fn keys_round_trip_privately_and_a_damaged_line_is_named() {
         let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(KEYS_FILE);
         let rng = SharedRng::from_os().unwrap();
-        let first = load_or_generate_keyring(dir.path(), &rng).unwrap();
-        let mode = fs::metadata(dir.path().join(KEYS_FILE))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-        let again = load_or_generate_keyring(dir.path(), &rng).unwrap();
-        assert_eq!(first.codes().active_id(), again.codes().active_id());
-        for expected in 2..=6u16 {
-            assert_eq!(rotate(dir.path(), &rng).unwrap(), KeyId::new(expected));
+        let keys: Vec<MasterKey> = (1..=3)
+            .map(|id| rng.with(|rng| MasterKey::generate(KeyId::new(id), rng)))
+            .collect();
+        write_keys(&path, &keys).unwrap();
+        check_private(&path).unwrap();
+        let read = read_keys(&path).unwrap();
+        let fingerprints = |keys: &[MasterKey]| keys.iter().map(fingerprint).collect::<Vec<_>>();
+        assert_eq!(fingerprints(&read), fingerprints(&keys));
+        assert_eq!(
+            keyring_of(&read).unwrap().codes().active_id(),
+            Some(KeyId::new(3))
+        );
+
+        let text = fs::read_to_string(&path).unwrap();
+        for (damaged, what) in [
+            (text.replacen("2 ", "2", 1), "line 2: not `<key id> <key>`"),
+            (text.replacen("3 ", "x ", 1), "line 3: the key id"),
+            (
+                text.replacen("2 ", "1 ", 1),
+                "line 2: key ids must increase",
+            ),
+            (format!("{text}4 AAAA\n"), "line 4: the key is not 32 bytes"),
+            (String::new(), "holds no key"),
+        ] {
+            fs::write(&path, damaged).unwrap();
+            let error = read_keys(&path).unwrap_err().to_string();
+            assert!(error.contains(what), "{error}");
+            assert!(error.contains(&path.display().to_string()), "{error}");
         }
-        let keyring = load_or_generate_keyring(dir.path(), &rng).unwrap();
-        assert_eq!(keyring.access_tokens().active_id(), Some(KeyId::new(6)));
-        let ids: Vec<u16> = keyring.access_tokens().key_ids().map(KeyId::get).collect();
-        assert_eq!(ids.len(), MAX_KEYS);
-        assert!(!ids.contains(&1) && ids.contains(&3));
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let error = check_private(&path).unwrap_err().to_string();
+        assert!(error.contains("chmod 600"), "{error}");
     }
 
     #[test]
-    fn operator_token_is_private_and_stable() {
+    fn operator_token_is_private_whole_and_never_replaced() {
         let dir = tempfile::tempdir().unwrap();
         let rng = SharedRng::from_os().unwrap();
-        let token = load_or_generate_operator_token(dir.path(), &rng).unwrap();
+        let token = generate_operator_token(dir.path(), &rng).unwrap();
         let path = operator_token_path(dir.path());
-        assert_eq!(
-            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        check_private(&path).unwrap();
         let text = fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 1);
         assert!(token.verify(text.trim()));
         assert!(!token.verify("tsr_op_wrong"));
-        let again = load_or_generate_operator_token(dir.path(), &rng).unwrap();
-        assert!(again.verify(token.expose()));
+        assert!(generate_operator_token(dir.path(), &rng).is_err());
+        assert!(read_operator_token(&path).unwrap().verify(token.expose()));
         assert!(!format!("{token:?}").contains(token.expose()));
+        for short in ["tsr_op_a", &text[..30], "", &text[7..]] {
+            fs::write(&path, short).unwrap();
+            let error = read_operator_token(&path).unwrap_err().to_string();
+            assert!(error.contains("whole operator token"), "{error}");
+        }
     }
 }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod authority;
 pub mod cli;
 pub mod config;
+pub mod datadir;
 pub mod error;
 pub mod gateway;
 pub mod grpc;

@@ -3,7 +3,6 @@
 
 use core::future::Future;
 use core::time::Duration;
-use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -14,6 +13,7 @@ use tonic::service::Routes;
 
 use crate::authority::{self, Authority};
 use crate::config::Config;
+use crate::datadir;
 use crate::grpc::TokenApi;
 use crate::keys;
 use crate::limit::SizeLimit;
@@ -39,20 +39,22 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens the data directory: creates it, the master keys and the operator token on first
-    /// start, and opens the database.
+    /// Opens the data directory ([`datadir::open`]): creates all of it on first start, else
+    /// checks every part and refuses a missing, damaged or mismatched one, changing nothing.
     ///
     /// # Errors
-    /// Any I/O, key file, entropy or database failure.
+    /// A bad setting, or a data directory problem naming the file and the fix.
     pub fn open(config: Config) -> anyhow::Result<Self> {
         config.validate()?;
-        keys::ensure_data_dir(&config.data_dir)?;
-        let rng = SharedRng::from_os().map_err(|e| io::Error::other(e.to_string()))?;
-        let keyring = keys::load_or_generate_keyring(&config.data_dir, &rng)?;
-        let operator = keys::load_or_generate_operator_token(&config.data_dir, &rng)?;
+        let rng = SharedRng::from_os()
+            .map_err(|e| anyhow::anyhow!("no entropy from the operating system: {e}"))?;
+        let datadir::Opened {
+            keyring,
+            operator,
+            store,
+        } = datadir::open(&config, &rng)?;
         let operator_token_path = keys::operator_token_path(&config.data_dir);
         tracing::info!(path = %operator_token_path.display(), "operator token");
-        let store = RedbStore::open(&config.data_dir)?;
         Ok(Self {
             authority: Arc::new(Authority::new(store, keyring, rng, config)),
             operator: Arc::new(operator),

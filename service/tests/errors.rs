@@ -373,3 +373,47 @@ async fn introspection_and_revocation_need_client_credentials() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn refusals_name_the_limit_or_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let refused = |result: Result<_, tonic::Status>| result.unwrap_err().message().to_owned();
+    let mut many = register_request(REDIRECT_URI, "read");
+    many.redirect_uris = (0..17).map(|i| format!("{REDIRECT_URI}/{i}")).collect();
+    let mut long = register_request(REDIRECT_URI, "read");
+    long.client_name = "n".repeat(129);
+    let mut control = register_request(REDIRECT_URI, "read");
+    control.client_name = "a\nb".to_owned();
+    for (request, expected) in [
+        (many, "invalid_request: redirect_uris: too many, at most 16"),
+        (
+            long,
+            "invalid_request: client_name is longer than 128 bytes",
+        ),
+        (
+            control,
+            "invalid_request: client_name has control characters",
+        ),
+        (
+            register_request("http://app.example/cb", "read"),
+            "invalid_request: redirect_uris: an entry is not a redirect URI a client may register",
+        ),
+    ] {
+        let message = refused(server.try_register(request).await);
+        assert!(message.starts_with(expected), "{message}");
+    }
+    let mut api = server.client().await;
+    let message = api
+        .introspect(IntrospectRequest::default())
+        .await
+        .unwrap_err()
+        .message()
+        .to_owned();
+    assert!(
+        message.starts_with("invalid_client: ")
+            && message.contains("public clients cannot introspect"),
+        "{message}"
+    );
+    server.stop().await;
+}

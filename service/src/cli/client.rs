@@ -16,6 +16,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 use zeroize::Zeroizing;
 
+use super::say;
 use crate::auth::{AUTHORIZATION, basic_header};
 
 /// Where the server is, and how to print.
@@ -55,8 +56,14 @@ pub struct ClientCredentials {
     /// The client id.
     #[arg(long, env = "TESSERA_CLIENT_ID")]
     pub client_id: String,
-    /// The client secret (prefer the environment variable: arguments show up in `ps`).
-    #[arg(long, env = "TESSERA_CLIENT_SECRET", hide_env_values = true)]
+    /// The client secret; `-` reads it from standard input, `@FILE` from a file (arguments are
+    /// visible to every local user in `ps`: prefer those, or the environment variable).
+    #[arg(
+        long,
+        env = "TESSERA_CLIENT_SECRET",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
     pub client_secret: Option<String>,
 }
 
@@ -100,8 +107,8 @@ pub struct IssueCodeArgs {
     /// The signed-in user.
     #[arg(long)]
     subject: String,
-    /// The client's PKCE challenge (see `tessera pkce`).
-    #[arg(long)]
+    /// The client's PKCE challenge (see `tessera pkce`); may start with `-`.
+    #[arg(long, allow_hyphen_values = true)]
     code_challenge: String,
     /// Only `S256` is accepted.
     #[arg(long, default_value = "S256")]
@@ -121,17 +128,19 @@ pub struct ExchangeArgs {
     /// `authorization_code` or `refresh_token`.
     #[arg(long, default_value = "authorization_code")]
     grant_type: String,
-    /// The authorization code.
-    #[arg(long, default_value = "")]
+    /// The authorization code; `-` reads it from standard input, `@FILE` from a file.
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
     code: String,
     /// The redirect URI the code was issued for.
     #[arg(long, default_value = "")]
     redirect_uri: String,
-    /// The PKCE verifier.
-    #[arg(long, default_value = "")]
+    /// The PKCE verifier (may start with `-`); `-` alone reads it from standard input, `@FILE`
+    /// from a file.
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
     code_verifier: String,
-    /// The refresh token (refresh_token grant).
-    #[arg(long, default_value = "")]
+    /// The refresh token (refresh_token grant); `-` reads it from standard input, `@FILE` from a
+    /// file.
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
     refresh_token: String,
     /// A narrower scope (refresh_token grant).
     #[arg(long, default_value = "")]
@@ -145,8 +154,8 @@ pub struct IntrospectArgs {
     connection: Connection,
     #[command(flatten)]
     client: ClientCredentials,
-    /// The token.
-    #[arg(long)]
+    /// The token; `-` reads it from standard input, `@FILE` from a file.
+    #[arg(long, allow_hyphen_values = true)]
     token: String,
     /// `access_token` or `refresh_token`.
     #[arg(long, default_value = "")]
@@ -160,8 +169,8 @@ pub struct RevokeArgs {
     connection: Connection,
     #[command(flatten)]
     client: ClientCredentials,
-    /// The token.
-    #[arg(long)]
+    /// The token; `-` reads it from standard input, `@FILE` from a file.
+    #[arg(long, allow_hyphen_values = true)]
     token: String,
     /// `access_token` or `refresh_token`.
     #[arg(long, default_value = "")]
@@ -172,9 +181,55 @@ pub struct RevokeArgs {
 pub(super) async fn connect(
     connection: &Connection,
 ) -> anyhow::Result<TokenServiceClient<Channel>> {
-    TokenServiceClient::connect(connection.server.clone())
-        .await
-        .with_context(|| format!("cannot connect to {}", connection.server))
+    Ok(TokenServiceClient::new(channel(connection).await?))
+}
+
+/// A channel to `--server`, which must be a URL such as `http://127.0.0.1:50051`.
+async fn channel(connection: &Connection) -> anyhow::Result<Channel> {
+    let server = &connection.server;
+    let endpoint = Channel::from_shared(server.clone())
+        .ok()
+        .filter(|_| server.starts_with("http://") || server.starts_with("https://"))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--server {server:?} is not a URL: give one such as http://127.0.0.1:50051"
+            )
+        })?;
+    endpoint.connect().await.map_err(|e| {
+        let cause =
+            core::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
+        anyhow::anyhow!("cannot connect to {server}: {cause}; is `tessera serve` running there?")
+    })
+}
+
+/// A credential given as an argument: itself, or `-` for a line of standard input, or `@FILE`
+/// for the first line of a file (arguments are visible to every local user; these are not).
+/// Credentials never start with `@`, nor are they `-` alone.
+fn credential(
+    value: &str,
+    what: &str,
+    stdin_taken: &mut bool,
+) -> anyhow::Result<Zeroizing<String>> {
+    let text = if value == "-" {
+        if core::mem::replace(stdin_taken, true) {
+            anyhow::bail!("{what}: standard input is already read for another value");
+        }
+        let mut line = Zeroizing::new(String::new());
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| anyhow::anyhow!("{what}: cannot read standard input: {e}"))?;
+        line
+    } else if let Some(path) = value.strip_prefix('@') {
+        Zeroizing::new(
+            std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("{what}: cannot read {path}: {e}"))?,
+        )
+    } else {
+        return Ok(Zeroizing::new(value.to_owned()));
+    };
+    Ok(Zeroizing::new(
+        text.lines().next().unwrap_or("").trim().to_owned(),
+    ))
 }
 
 /// Wraps `message` with an `authorization` value.
@@ -188,20 +243,33 @@ pub(super) fn authorized<T>(message: T, authorization: &str) -> anyhow::Result<R
 }
 
 pub(super) fn operator_header(operator: &Operator) -> anyhow::Result<Zeroizing<String>> {
-    let token =
-        crate::keys::read_operator_token(&operator.operator_token_file).with_context(|| {
-            format!(
-                "cannot read the operator token from {}",
-                operator.operator_token_file.display()
+    let path = &operator.operator_token_file;
+    let token = crate::keys::read_operator_token(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            // Its message names the file and the fix already.
+            anyhow::anyhow!(e.to_string())
+        } else {
+            anyhow::anyhow!(
+                "cannot read the operator token from {}: {e}; pass --operator-token-file \
+                 <data-dir>/operator_token (or set TESSERA_OPERATOR_TOKEN_FILE)",
+                path.display()
             )
-        })?;
+        }
+    })?;
     Ok(Zeroizing::new(format!("Bearer {}", token.expose())))
 }
 
 /// The request with Basic credentials, or bare for a public client.
-fn client_request<T>(message: T, client: &ClientCredentials) -> anyhow::Result<Request<T>> {
+fn client_request<T>(
+    message: T,
+    client: &ClientCredentials,
+    stdin_taken: &mut bool,
+) -> anyhow::Result<Request<T>> {
     match &client.client_secret {
-        Some(secret) => authorized(message, &basic_header(&client.client_id, secret)),
+        Some(secret) => {
+            let secret = credential(secret, "--client-secret", stdin_taken)?;
+            authorized(message, &basic_header(&client.client_id, &secret))
+        }
         None => Ok(Request::new(message)),
     }
 }
@@ -211,17 +279,18 @@ pub(super) fn status(status: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("{:?}: {}", status.code(), status.message())
 }
 
-fn print(json: bool, value: &serde_json::Value) {
+fn print(json: bool, value: &serde_json::Value) -> anyhow::Result<()> {
     if json {
-        println!("{value}");
+        say!("{value}");
     } else if let Some(object) = value.as_object() {
         for (key, value) in object {
             match value {
-                serde_json::Value::String(s) => println!("{key}: {s}"),
-                other => println!("{key}: {other}"),
+                serde_json::Value::String(s) => say!("{key}: {s}"),
+                other => say!("{key}: {other}"),
             }
         }
     }
+    Ok(())
 }
 
 pub(super) async fn register(args: RegisterArgs) -> anyhow::Result<()> {
@@ -248,8 +317,7 @@ pub(super) async fn register(args: RegisterArgs) -> anyhow::Result<()> {
             "client_id_issued_at": r.client_id_issued_at,
             "client_secret_expires_at": r.client_secret_expires_at,
         }),
-    );
-    Ok(())
+    )
 }
 
 pub(super) async fn issue_code(args: IssueCodeArgs) -> anyhow::Result<()> {
@@ -274,8 +342,7 @@ pub(super) async fn issue_code(args: IssueCodeArgs) -> anyhow::Result<()> {
     print(
         args.connection.json,
         &json!({ "code": r.code, "expires_in": r.expires_in }),
-    );
-    Ok(())
+    )
 }
 
 pub(super) async fn exchange(args: ExchangeArgs) -> anyhow::Result<()> {
@@ -284,17 +351,19 @@ pub(super) async fn exchange(args: ExchangeArgs) -> anyhow::Result<()> {
     } else {
         args.client.client_id.clone()
     };
+    let stdin = &mut false;
     let request = client_request(
         ExchangeRequest {
             grant_type: args.grant_type,
-            code: args.code,
+            code: credential(&args.code, "--code", stdin)?.to_string(),
             redirect_uri: args.redirect_uri,
-            code_verifier: args.code_verifier,
+            code_verifier: credential(&args.code_verifier, "--code-verifier", stdin)?.to_string(),
             client_id: public_id,
-            refresh_token: args.refresh_token,
+            refresh_token: credential(&args.refresh_token, "--refresh-token", stdin)?.to_string(),
             scope: args.scope,
         },
         &args.client,
+        stdin,
     )?;
     let r = connect(&args.connection)
         .await?
@@ -311,17 +380,24 @@ pub(super) async fn exchange(args: ExchangeArgs) -> anyhow::Result<()> {
             "scope": r.scope,
             "refresh_token": r.refresh_token,
         }),
-    );
-    Ok(())
+    )
 }
 
 pub(super) async fn introspect(args: IntrospectArgs) -> anyhow::Result<()> {
+    if args.client.client_secret.is_none() {
+        anyhow::bail!(
+            "introspection needs a confidential client's secret (TESSERA_CLIENT_SECRET or \
+             --client-secret): public clients cannot introspect"
+        );
+    }
+    let stdin = &mut false;
     let request = client_request(
         IntrospectRequest {
-            token: args.token,
+            token: credential(&args.token, "--token", stdin)?.to_string(),
             token_type_hint: args.token_type_hint,
         },
         &args.client,
+        stdin,
     )?;
     let r = connect(&args.connection)
         .await?
@@ -338,8 +414,7 @@ pub(super) async fn introspect(args: IntrospectArgs) -> anyhow::Result<()> {
     } else {
         json!({ "active": false })
     };
-    print(args.connection.json, &value);
-    Ok(())
+    print(args.connection.json, &value)
 }
 
 pub(super) async fn revoke(args: RevokeArgs) -> anyhow::Result<()> {
@@ -348,29 +423,34 @@ pub(super) async fn revoke(args: RevokeArgs) -> anyhow::Result<()> {
     } else {
         args.client.client_id.clone()
     };
+    let stdin = &mut false;
     let request = client_request(
         RevokeRequest {
-            token: args.token,
+            token: credential(&args.token, "--token", stdin)?.to_string(),
             token_type_hint: args.token_type_hint,
             client_id: public_id,
         },
         &args.client,
+        stdin,
     )?;
     connect(&args.connection)
         .await?
         .revoke(request)
         .await
         .map_err(status)?;
-    print(args.connection.json, &json!({ "revoked": true }));
-    Ok(())
+    // RFC 7009 §2.2: the same answer for a revoked, unknown, invalid or already revoked token.
+    print(
+        args.connection.json,
+        &json!({
+            "revocation": "accepted",
+            "rfc7009": "the same answer for a token revoked now, one already revoked, and an \
+                        unknown or invalid one; a valid token of this client is revoked now",
+        }),
+    )
 }
 
 pub(super) async fn health(args: Connection) -> anyhow::Result<()> {
-    let channel = Channel::from_shared(args.server.clone())?
-        .connect()
-        .await
-        .with_context(|| format!("cannot connect to {}", args.server))?;
-    let mut client = HealthClient::new(channel);
+    let mut client = HealthClient::new(channel(&args).await?);
     let mut answers = serde_json::Map::new();
     for service in ["", "tessera.v1.TokenService"] {
         let r = client
@@ -387,8 +467,7 @@ pub(super) async fn health(args: Connection) -> anyhow::Result<()> {
         };
         answers.insert(name.to_owned(), json!(r.status().as_str_name()));
     }
-    print(args.json, &serde_json::Value::Object(answers));
-    Ok(())
+    print(args.json, &serde_json::Value::Object(answers))
 }
 
 /// A fresh PKCE pair: 32 random bytes as a 43-character verifier, and its S256 challenge.
@@ -416,6 +495,5 @@ pub(super) fn pkce(args: &Output) -> anyhow::Result<()> {
             "code_challenge": challenge,
             "code_challenge_method": "S256",
         }),
-    );
-    Ok(())
+    )
 }

@@ -1,9 +1,12 @@
-//! `tessera demo`: the authorization-code flow, step by step, against a running server.
+//! `tessera demo`: the authorization-code flow, step by step, against a running server: as
+//! text, or with `--json` as one JSON document of the whole walk.
 
 use clap::Args;
+use serde_json::{Value, json};
 use tessera_proto::v1::{ExchangeRequest, IntrospectRequest, IssueCodeRequest, RegisterRequest};
 
 use super::client::{Connection, Operator, authorized, connect, new_pkce, operator_header};
+use super::say;
 use crate::auth::basic_header;
 
 /// `tessera demo`.
@@ -23,11 +26,60 @@ fn shown(credential: &str) -> String {
 
 const REDIRECT_URI: &str = "https://photos.example/callback";
 
+/// Tells the walk: each step's title and facts, printed as they happen, or gathered into one
+/// JSON document printed at the end.
+struct Narrator {
+    json: bool,
+    steps: Vec<Value>,
+}
+
+impl Narrator {
+    /// A new step: its title, and its facts as (label, text for the terminal, JSON value).
+    fn step(&mut self, title: &str, facts: &[(&str, String, Value)]) -> anyhow::Result<()> {
+        let number = self.steps.len().saturating_add(1);
+        if self.json {
+            let mut step = serde_json::Map::new();
+            step.insert("step".to_owned(), json!(number));
+            step.insert("title".to_owned(), json!(title));
+            for (label, _, value) in facts {
+                step.insert(label.to_lowercase().replace(' ', "_"), value.clone());
+            }
+            self.steps.push(Value::Object(step));
+        } else {
+            self.steps.push(Value::Null);
+            say!("{number}. {title}");
+            for (label, text, _) in facts {
+                let label = format!("{label}:");
+                say!("   {label:<18} {text}");
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self, note: &str) -> anyhow::Result<()> {
+        if self.json {
+            say!("{}", json!({ "steps": self.steps, "note": note }));
+        } else {
+            say!("{note}");
+        }
+        Ok(())
+    }
+}
+
+/// A fact shown as `text` on the terminal and as the string `text` in JSON.
+fn fact(label: &str, text: impl Into<String>) -> (&str, String, Value) {
+    let text = text.into();
+    (label, text.clone(), Value::String(text))
+}
+
 pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mut api = connect(&args.connection).await?;
     let operator = operator_header(&args.operator)?;
+    let mut narrator = Narrator {
+        json: args.connection.json,
+        steps: Vec::new(),
+    };
 
-    println!("1. The operator registers the application \"Photo Printer\" and the photo API.");
     let app = api
         .register(authorized(
             RegisterRequest {
@@ -41,11 +93,6 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await
         .map_err(super::client::status)?
         .into_inner();
-    println!("   app client_id:     {}", app.client_id);
-    println!(
-        "   app client_secret: {} (shown once; Tessera keeps only a keyed hash)",
-        shown(&app.client_secret)
-    );
     let photo_api = api
         .register(authorized(
             RegisterRequest {
@@ -59,15 +106,28 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await
         .map_err(super::client::status)?
         .into_inner();
-    println!("   API client_id:     {}", photo_api.client_id);
+    narrator.step(
+        "The operator registers the application \"Photo Printer\" and the photo API.",
+        &[
+            fact("app client_id", app.client_id.clone()),
+            (
+                "app client_secret",
+                format!(
+                    "{} (shown once; Tessera keeps only a keyed hash)",
+                    shown(&app.client_secret)
+                ),
+                json!(shown(&app.client_secret)),
+            ),
+            fact("API client_id", photo_api.client_id.clone()),
+        ],
+    )?;
 
-    println!(
-        "2. Alice chooses \"Sign in\" in the app; it makes a PKCE verifier and sends its S256 challenge."
-    );
     let (verifier, challenge) = new_pkce()?;
-    println!("   code_challenge:    {challenge}");
+    narrator.step(
+        "Alice chooses \"Sign in\" in the app; it makes a PKCE verifier and sends its S256 challenge.",
+        &[fact("code_challenge", challenge.clone())],
+    )?;
 
-    println!("3. Alice signs in and consents; the authorization endpoint issues a code.");
     let code = api
         .issue_code(authorized(
             IssueCodeRequest {
@@ -84,13 +144,15 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await
         .map_err(super::client::status)?
         .into_inner();
-    println!(
-        "   code:              {} (expires in {} s)",
-        shown(&code.code),
-        code.expires_in
-    );
+    narrator.step(
+        "Alice signs in and consents; the authorization endpoint issues a code.",
+        &[(
+            "code",
+            format!("{} (expires in {} s)", shown(&code.code), code.expires_in),
+            json!({ "shown": shown(&code.code), "expires_in": code.expires_in }),
+        )],
+    )?;
 
-    println!("4. The app exchanges the code, with its secret and the PKCE verifier, for tokens.");
     let app_auth = basic_header(&app.client_id, &app.client_secret);
     let exchange = ExchangeRequest {
         grant_type: "authorization_code".to_owned(),
@@ -104,16 +166,29 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await
         .map_err(super::client::status)?
         .into_inner();
-    println!(
-        "   access_token:      {} ({}, {} s, scope \"{}\")",
-        shown(&tokens.access_token),
-        tokens.token_type,
-        tokens.expires_in,
-        tokens.scope
-    );
-    println!("   refresh_token:     {}", shown(&tokens.refresh_token));
+    narrator.step(
+        "The app exchanges the code, with its secret and the PKCE verifier, for tokens.",
+        &[
+            (
+                "access_token",
+                format!(
+                    "{} ({}, {} s, scope \"{}\")",
+                    shown(&tokens.access_token),
+                    tokens.token_type,
+                    tokens.expires_in,
+                    tokens.scope
+                ),
+                json!({
+                    "shown": shown(&tokens.access_token),
+                    "token_type": tokens.token_type,
+                    "expires_in": tokens.expires_in,
+                    "scope": tokens.scope,
+                }),
+            ),
+            fact("refresh_token", shown(&tokens.refresh_token)),
+        ],
+    )?;
 
-    println!("5. The app calls the photo API; the API introspects the token before serving.");
     let api_auth = basic_header(&photo_api.client_id, &photo_api.client_secret);
     let introspect = IntrospectRequest {
         token: tokens.access_token.clone(),
@@ -124,25 +199,47 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await
         .map_err(super::client::status)?
         .into_inner();
-    println!(
-        "   active: {}, sub: {}, scope: \"{}\", client_id: {}, aud: {:?}",
-        seen.active, seen.sub, seen.scope, seen.client_id, seen.aud
-    );
+    narrator.step(
+        "The app calls the photo API; the API introspects the token before serving.",
+        &[(
+            "introspection",
+            format!(
+                "active: {}, sub: {}, scope: \"{}\", client_id: {}, aud: {:?}",
+                seen.active, seen.sub, seen.scope, seen.client_id, seen.aud
+            ),
+            json!({
+                "active": seen.active, "sub": seen.sub, "scope": seen.scope,
+                "client_id": seen.client_id, "aud": seen.aud,
+            }),
+        )],
+    )?;
 
-    println!("6. An attacker replays the same code.");
-    match api.exchange(authorized(exchange, &app_auth)?).await {
-        Ok(_) => println!("   ACCEPTED: this is a bug"),
-        Err(status) => println!("   refused: {:?}: {}", status.code(), status.message()),
-    }
+    let replay = match api.exchange(authorized(exchange, &app_auth)?).await {
+        Ok(_) => fact("replay", "ACCEPTED: this is a bug"),
+        Err(status) => fact(
+            "replay",
+            format!("refused: {:?}: {}", status.code(), status.message()),
+        ),
+    };
+    narrator.step("An attacker replays the same code.", &[replay])?;
 
-    println!(
-        "7. The API introspects the token again: the replay revoked everything from that code."
-    );
     let seen = api
         .introspect(authorized(introspect, &api_auth)?)
         .await
         .map_err(super::client::status)?
         .into_inner();
-    println!("   active: {}", seen.active);
-    Ok(())
+    narrator.step(
+        "The API introspects the token again: the replay revoked everything from that code.",
+        &[(
+            "introspection",
+            format!("active: {}", seen.active),
+            json!({ "active": seen.active }),
+        )],
+    )?;
+    narrator.finish(&format!(
+        "The demo registered two clients ({} and {}); Tessera has no RPC to delete a client, so \
+         they stay registered. Each run registers two more: point the demo at a scratch data \
+         directory.",
+        app.client_id, photo_api.client_id
+    ))
 }

@@ -1,16 +1,29 @@
-//! The `tessera` command line: `serve`, `keys rotate`, and client commands that call a running
-//! server (`register`, `issue-code`, `exchange`, `introspect`, `revoke`, `health`, `pkce`, `demo`).
+//! The `tessera` command line: `serve`, `check`, `keys rotate`, and client commands that call a
+//! running server (`register`, `issue-code`, `exchange`, `introspect`, `revoke`, `health`, `pkce`,
+//! `demo`).
 
 pub mod client;
 pub mod demo;
 
 use core::net::SocketAddr;
 use core::time::Duration;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use anyhow::bail;
 use clap::{Args, Parser, Subcommand};
 use tessera_core::MAX_CODE_LIFETIME;
 use tracing_subscriber::EnvFilter;
+
+/// Writes one line to standard output. A closed pipe (`tessera … | head -1`) is an error the
+/// caller returns, and `main` ends quietly on it: never a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+pub(crate) use say;
 
 use crate::config::Config;
 use crate::listener::{self, Limits};
@@ -29,6 +42,13 @@ pub struct Cli {
 pub enum Command {
     /// Run the gRPC server.
     Serve(ServeArgs),
+    /// Check a data directory without changing it: keys, operator token, database, and that
+    /// they belong together (stop the server first).
+    Check {
+        /// The data directory.
+        #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
+        data_dir: PathBuf,
+    },
     /// Manage the master keys in a data directory.
     Keys {
         /// The key operation.
@@ -56,11 +76,15 @@ pub enum Command {
 /// `tessera keys ...`.
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Add a new active master key; older keys keep verifying (restart the server to use it).
+    /// Add a new active master key; older keys keep verifying (stop the server first; it mints
+    /// with the new key from its next start). At most 4 keys are kept: the oldest is retired.
     Rotate {
         /// The server's data directory.
         #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
         data_dir: PathBuf,
+        /// Retire the oldest key even if stored client secrets or live tokens still need it.
+        #[arg(long)]
+        force: bool,
     },
     /// Write a gateway's access-token verification keys (core FORMAT.md §7): secret, binary.
     ExportGateway {
@@ -141,7 +165,8 @@ pub struct ServeArgs {
     #[arg(long, env = "TESSERA_KEEPALIVE", default_value_t = 30,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub keepalive: u32,
-    /// Log filter (`info`, `debug`, `tessera_service=debug`, ...); `RUST_LOG` overrides it.
+    /// Log filter (`info`, `debug`, `warn,tessera_service=debug`, ...); `RUST_LOG` overrides it.
+    /// Logs go to standard error.
     #[arg(long, env = "TESSERA_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
 }
@@ -178,15 +203,10 @@ impl ServeArgs {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::Check { data_dir } => check(&data_dir),
         Command::Keys {
-            command: KeysCommand::Rotate { data_dir },
-        } => {
-            let rng =
-                crate::rng::SharedRng::from_os().map_err(|e| anyhow::anyhow!("no entropy: {e}"))?;
-            let id = crate::keys::rotate(&data_dir, &rng)?;
-            println!("new active key {id}; restart the server to mint with it");
-            Ok(())
-        }
+            command: KeysCommand::Rotate { data_dir, force },
+        } => rotate(&data_dir, force),
         Command::Keys {
             command: KeysCommand::ExportGateway { data_dir, out },
         } => crate::gateway::run(&data_dir, out.as_deref()),
@@ -201,15 +221,101 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+fn ids(ids: impl IntoIterator<Item = tessera_core::KeyId>) -> String {
+    let ids: Vec<String> = ids.into_iter().map(|id| id.to_string()).collect();
+    ids.join(", ")
+}
+
+fn rotate(data_dir: &std::path::Path, force: bool) -> anyhow::Result<()> {
+    let rng = crate::rng::SharedRng::from_os()
+        .map_err(|e| anyhow::anyhow!("no entropy from the operating system: {e}"))?;
+    let rotated = crate::datadir::rotate(data_dir, &rng, force)?;
+    say!(
+        "new active key {}; the server mints with it from its next start",
+        rotated.added
+    );
+    say!("kept: {}", ids(rotated.kept.iter().copied()));
+    for (id, needs) in &rotated.retired {
+        if needs.is_empty() {
+            say!("retired: {id} (nothing needed it)");
+        } else {
+            say!("retired: {id} (forced, although {})", needs.join(" and "));
+        }
+    }
+    Ok(())
+}
+
+fn check(data_dir: &std::path::Path) -> anyhow::Result<()> {
+    let checked = crate::datadir::check(data_dir)?;
+    let active = checked.keys.last().copied();
+    say!("{}: sound", data_dir.display());
+    say!(
+        "keys: {} (key {} mints)",
+        ids(checked.keys.iter().copied()),
+        active.map_or_else(String::new, |id| id.to_string())
+    );
+    for (id, count) in &checked.verifiers_by_key {
+        say!("client secrets under key {id}: {count}");
+    }
+    Ok(())
+}
+
+/// The log filter: `RUST_LOG` if set, else `--log-level`. A directive is a level (`info`) or
+/// `target=level`; anything else, `nonsense` included, is refused rather than silently
+/// matching no target.
+fn log_filter(log_level: &str) -> anyhow::Result<EnvFilter> {
+    let (source, directives) = match std::env::var("RUST_LOG") {
+        Ok(value) => ("RUST_LOG", value),
+        Err(std::env::VarError::NotPresent) => ("--log-level", log_level.to_owned()),
+        Err(std::env::VarError::NotUnicode(_)) => bail!("RUST_LOG is not valid UTF-8"),
+    };
+    let levels = ["off", "error", "warn", "info", "debug", "trace"];
+    let well_formed = directives.split(',').all(|directive| {
+        let level = directive
+            .rsplit_once('=')
+            .map_or(directive, |(_, level)| level);
+        levels.iter().any(|l| level.trim().eq_ignore_ascii_case(l))
+    });
+    let filter = well_formed
+        .then(|| EnvFilter::builder().parse(&directives).ok())
+        .flatten();
+    filter.ok_or_else(|| {
+        anyhow::anyhow!(
+            "{source} {directives:?} is not a log filter: use a level (off, error, warn, info, \
+             debug, trace) or `target=level` directives separated by commas, e.g. \
+             `info,tessera_service=debug`"
+        )
+    })
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let filter =
-        EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(&args.log_level))?;
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let filter = log_filter(&args.log_level)?;
+    let stderr = std::io::stderr();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(stderr.is_terminal())
+        .init();
     if let Some(descriptors) = listener::raise_descriptor_limit() {
         tracing::debug!(descriptors, "descriptor limit");
     }
+    // Bind first: a taken address must not leave a new data directory behind.
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| {
+            let hint = match e.kind() {
+                std::io::ErrorKind::AddrInUse => {
+                    "another process (a running server?) listens there: stop it or choose \
+                     another --listen"
+                }
+                std::io::ErrorKind::PermissionDenied => {
+                    "ports below 1024 need privileges: choose another --listen"
+                }
+                _ => "choose another --listen",
+            };
+            anyhow::anyhow!("cannot listen on {}: {e}; {hint}", args.listen)
+        })?;
     let server = crate::Server::open(args.config())?;
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
     server.serve(listener, shutdown_signal()).await
 }
 

@@ -4,6 +4,8 @@
 //! Every entry except a client carries an expiry (unix seconds) after which the token it covers no
 //! longer verifies anyway, so [`Store::purge_expired`] keeps the state bounded.
 
+mod file;
+mod overlay;
 mod record;
 mod redb;
 
@@ -12,6 +14,7 @@ use std::sync::Arc;
 
 use tessera_core::{ClientId, GrantId, TokenId};
 
+pub use self::file::{CheckedFile, FileError, KeyRecord};
 pub use self::record::ClientRecord;
 pub use self::redb::{DATABASE_FILE, RedbStore, Rows, Snapshot};
 
@@ -34,7 +37,8 @@ impl core::fmt::Display for StoreError {
 
 impl core::error::Error for StoreError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        Some(&*self.0)
+        // The message already holds the backend's own: start the chain after it.
+        self.0.source()
     }
 }
 

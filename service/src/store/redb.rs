@@ -8,6 +8,7 @@
 //! Reads run in place on a read snapshot: they never wait for the writer.
 
 use std::collections::{BTreeMap, HashMap};
+use std::io;
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock, mpsc};
 use std::thread;
@@ -20,10 +21,10 @@ use redb::{
 use tessera_core::{ClientId, GrantId, TokenId};
 use tokio::sync::oneshot;
 
-use super::{ClientRecord, PURGE_MARGIN, Rotation, Spend, Store, StoreError};
+use super::{ClientRecord, FileError, PURGE_MARGIN, Rotation, Spend, Store, StoreError};
 
 /// client id → encoded [`ClientRecord`].
-const CLIENTS: TableDefinition<'_, &[u8], &[u8]> = TableDefinition::new("clients");
+pub(super) const CLIENTS: TableDefinition<'_, &[u8], &[u8]> = TableDefinition::new("clients");
 /// grant id of a redeemed code → the code's expiry.
 const SPENT_CODES: TableDefinition<'_, &[u8], u64> = TableDefinition::new("spent_codes");
 /// revoked grant id → until when.
@@ -174,17 +175,45 @@ impl core::fmt::Debug for RedbStore {
 }
 
 impl RedbStore {
-    /// Opens (or creates) `<data_dir>/tessera.redb` and its tables.
+    /// Opens `<data_dir>/tessera.redb`, creating it if it does not exist: see
+    /// [`open_file`](Self::open_file).
     ///
     /// # Errors
-    /// [`StoreError`] if the file cannot be opened or is locked by another process.
+    /// [`StoreError`] wrapping the [`FileError`].
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         let path = data_dir.join(DATABASE_FILE);
-        let db = Database::create(&path).map_err(StoreError::new)?;
+        let create = !path.exists();
+        Self::open_file(&path, create).map_err(StoreError::new)
+    }
+
+    /// Creates a new database file at `path` (mode 0600) if `create`, else opens the existing one
+    /// once [`CheckedFile`](super::CheckedFile) passed: an empty or damaged file is refused and
+    /// left as it was.
+    ///
+    /// # Errors
+    /// [`FileError`] naming the file and the fix: damaged, empty, locked by another process or
+    /// unreadable.
+    pub fn open_file(path: &Path, create: bool) -> Result<Self, FileError> {
+        let db = super::file::open(path, create)?;
         // It holds secret verifiers: readable by the server's user only.
-        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
-            .map_err(StoreError::new)?;
-        Self::with_database(db)
+        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .map_err(|e| FileError::io(path, e))?;
+        Self::with_database(db).map_err(|e| FileError::io(path, io::Error::other(e)))
+    }
+
+    /// Opens the file `checked` viewed (see [`open_file`](Self::open_file)).
+    ///
+    /// # Errors
+    /// [`FileError`] naming the file.
+    pub fn open_checked(checked: super::CheckedFile) -> Result<Self, FileError> {
+        let path = checked.path().to_owned();
+        let db = super::file::open_checked(checked)?;
+        Self::with_database(db).map_err(|e| FileError::io(&path, io::Error::other(e)))
+    }
+
+    /// The database, for the master-key records ([`super::file`]).
+    pub(super) fn database(&self) -> &Database {
+        &self.db
     }
 
     /// A store in memory, gone with the process: the same tables, transactions and writer as
