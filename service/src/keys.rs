@@ -10,9 +10,8 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use subtle::ConstantTimeEq;
-use tessera_core::{
-    KEY_LEN, KeyId, Keyring, MAX_KEYS, MasterKey, base64url_decode, base64url_encode,
-};
+use tessera_core::encoding::{base64url_decode, base64url_encode};
+use tessera_core::{KEY_LEN, KeyId, Keyring, MAX_KEYS, MasterKey};
 use zeroize::Zeroizing;
 
 use crate::rng::SharedRng;
