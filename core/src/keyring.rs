@@ -28,7 +28,7 @@ pub(crate) type HmacSha256 = Hmac<Sha256>;
 const BLOCK_LEN: usize = 64;
 
 /// HMAC-SHA256 (RFC 2104) of `message` under `key`, for the RFC 4231 tests: the MAC behind
-/// every sub-key, token and secret verifier, keyed exactly as they are ([`keyed`]).
+/// every sub-key, token and secret verifier, keyed exactly as they are (one RFC 2104 block).
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; KEY_LEN] {
     keyed(key)
         .chain_update(message)

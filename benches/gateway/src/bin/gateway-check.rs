@@ -195,7 +195,9 @@ fn measure(syst: &mut SYST, keys: &KeySet) {
         .unwrap_or_default();
     let mut body = [0u8; 384];
     let decode = per_run(&mut || {
-        black_box(tessera_core::encoding::base64url_decode(black_box(body_text), &mut body).is_some());
+        black_box(
+            tessera_core::encoding::base64url_decode(black_box(body_text), &mut body).is_some(),
+        );
     });
     let signed = MEASURED
         .as_bytes()
