@@ -20,10 +20,10 @@ use rand_chacha::ChaCha12Rng;
 use rand_core::SeedableRng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tessera_core::encoding::base64url_decode;
 use tessera_core::{
     AccessToken, AuthorizationCode, ClientId, ClientSecret, CodeChallenge, CodeVerifier, Grant,
     GrantId, KeyId, Keyring, MasterKey, Purpose, RefreshToken, Scope, SecretVerifier, Subject,
-    base64url_decode,
 };
 
 const NOW: u64 = 1_767_225_600;

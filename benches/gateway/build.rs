@@ -75,7 +75,8 @@ fn grant(client_id: &str, subject: &str, scope: &str, audience: &[&str]) -> Gran
         client_id: client(client_id),
         subject: Subject::parse(subject).unwrap(),
         scope: Scope::parse(scope).unwrap(),
-        audience: audience.iter().map(|a| client(a)).collect::<Audience>(),
+        audience: Audience::from_slice(&audience.iter().map(|a| client(a)).collect::<Vec<_>>())
+            .unwrap(),
     }
 }
 

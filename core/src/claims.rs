@@ -55,8 +55,87 @@ impl fmt::Debug for Subject {
     }
 }
 
-/// The clients a token is also meant for (`aud`): resource servers named at authorization.
-pub type Audience = heapless::Vec<ClientId, MAX_AUDIENCE>;
+/// The clients a token is also meant for (`aud`): up to [`MAX_AUDIENCE`] resource servers named
+/// at authorization, in order.
+///
+/// ```
+/// use tessera_core::{Audience, ClientId, Error, MAX_AUDIENCE};
+/// let api = ClientId::parse("ffeeddccbbaa99887766554433221100")?;
+/// let mut audience = Audience::new();
+/// audience.push(api)?;
+/// assert!(audience.contains(&api) && audience.len() == 1);
+/// assert_eq!(Audience::from_slice(&[api; MAX_AUDIENCE + 1]), Err(Error::TooManyAudiences));
+/// # Ok::<(), tessera_core::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Audience(heapless::Vec<ClientId, MAX_AUDIENCE>);
+
+impl Audience {
+    /// No audience: the token is for its client alone.
+    pub const fn new() -> Self {
+        Self(heapless::Vec::new())
+    }
+
+    /// An audience of `clients`, in order.
+    ///
+    /// # Errors
+    /// [`Error::TooManyAudiences`] for more than [`MAX_AUDIENCE`].
+    pub fn from_slice(clients: &[ClientId]) -> Result<Self, Error> {
+        heapless::Vec::from_slice(clients)
+            .map(Self)
+            .map_err(|_| Error::TooManyAudiences)
+    }
+
+    /// Adds `client` at the end.
+    ///
+    /// # Errors
+    /// [`Error::TooManyAudiences`] if it already holds [`MAX_AUDIENCE`]; it is left unchanged.
+    pub fn push(&mut self, client: ClientId) -> Result<(), Error> {
+        self.0.push(client).map_err(|_| Error::TooManyAudiences)
+    }
+
+    /// True if `client` is in the audience.
+    pub fn contains(&self, client: &ClientId) -> bool {
+        self.0.contains(client)
+    }
+
+    /// The clients, in order.
+    pub fn iter(&self) -> core::slice::Iter<'_, ClientId> {
+        self.0.iter()
+    }
+
+    /// The clients as a slice, in order.
+    pub fn as_slice(&self) -> &[ClientId] {
+        &self.0
+    }
+
+    /// How many clients it names.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True for no audience.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a Audience {
+    type Item = &'a ClientId;
+    type IntoIter = core::slice::Iter<'a, ClientId>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl TryFrom<&[ClientId]> for Audience {
+    type Error = Error;
+
+    fn try_from(clients: &[ClientId]) -> Result<Self, Error> {
+        Self::from_slice(clients)
+    }
+}
 
 /// What one authorization grant is: carried by its code and by every token issued from it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -2,6 +2,15 @@
 //! standard base64 (RFC 4648 §4) for HTTP Basic credentials, and lowercase hex (RFC 4648 §8).
 //!
 //! The only base64 and hex code in Tessera; everything else calls these.
+//!
+//! ```
+//! use tessera_core::encoding::{base64url_decode, base64url_encode, base64url_len};
+//! let mut text = [0u8; base64url_len(6)];
+//! assert_eq!(base64url_encode(b"foobar", &mut text), Some("Zm9vYmFy"));
+//! let mut bytes = [0u8; 6];
+//! assert_eq!(base64url_decode(b"Zm9vYmFy", &mut bytes), Some(&b"foobar"[..]));
+//! assert_eq!(base64url_decode(b"Zm9vYmFy=", &mut bytes), None); // padded: not canonical
+//! ```
 
 use base64ct::{Base64, Base64UrlUnpadded, Encoding as _};
 
@@ -234,36 +243,65 @@ pub fn base64_decode<'a>(text: &[u8], out: &'a mut [u8]) -> Option<&'a [u8]> {
 }
 
 /// Number of base64url characters (no padding) for `n` bytes.
+///
+/// Saturates at `usize::MAX` for lengths no buffer can have, so it never overflows.
 pub const fn base64url_len(n: usize) -> usize {
-    // n <= usize::MAX / 4 for every caller: these are small compile-time sizes.
-    #[allow(
-        clippy::arithmetic_side_effects,
-        reason = "const sizes, checked at compile time"
-    )]
-    {
-        (n * 4).div_ceil(3)
+    let tail = match n % 3 {
+        0 => 0,
+        1 => 2,
+        _ => 3,
+    };
+    (n / 3).saturating_mul(4).saturating_add(tail)
+}
+
+/// Encodes exactly `N` bytes into exactly [`base64url_len`]`(N)` characters.
+///
+/// The sizes are checked at compile time, so the encoding cannot fail: the fallback to `""` is
+/// never taken.
+pub(crate) fn base64url_encode_array<'a, const N: usize, const M: usize>(
+    bytes: &[u8; N],
+    out: &'a mut [u8; M],
+) -> &'a str {
+    const {
+        assert!(
+            M == base64url_len(N),
+            "the output must fit the text exactly"
+        )
+    };
+    base64url_encode(bytes, out).unwrap_or_default()
+}
+
+/// The lowercase hex digit of a nibble (`n < 16`).
+const fn hex_digit(n: u8) -> u8 {
+    if n < 10 {
+        n.wrapping_add(b'0')
+    } else {
+        n.wrapping_add(b'a' - 10)
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// Writes the lowercase hex of `bytes` into `out`, which must be exactly twice as long.
+/// Writes the lowercase hex of `bytes` into `out`, which is exactly twice as long (checked at
+/// compile time).
 ///
 /// Hex is used only for public values (client ids), so it need not be constant-time.
-pub(crate) fn hex_encode<'a, const N: usize>(
+pub(crate) fn hex_encode<'a, const N: usize, const M: usize>(
     bytes: &[u8; N],
-    out: &'a mut [u8],
-) -> Option<&'a str> {
-    if out.len() != N.checked_mul(2)? {
-        return None;
-    }
+    out: &'a mut [u8; M],
+) -> &'a str {
+    const {
+        assert!(
+            matches!(N.checked_mul(2), Some(m) if m == M),
+            "hex is two digits a byte"
+        )
+    };
     for (byte, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
         if let [hi, lo] = pair {
-            *hi = *HEX.get(usize::from(byte >> 4))?;
-            *lo = *HEX.get(usize::from(byte & 0x0f))?;
+            *hi = hex_digit(byte >> 4);
+            *lo = hex_digit(byte & 0x0f);
         }
     }
-    core::str::from_utf8(out).ok()
+    // Only ASCII digits were written, so this never falls back.
+    core::str::from_utf8(out).unwrap_or_default()
 }
 
 /// Parses exactly `2 * N` lowercase hex characters.
@@ -295,7 +333,7 @@ mod tests {
     fn hex_round_trip_and_rejects_uppercase() {
         let bytes = [0x00, 0x9f, 0xa0, 0xff];
         let mut buf = [0u8; 8];
-        assert_eq!(hex_encode(&bytes, &mut buf), Some("009fa0ff"));
+        assert_eq!(hex_encode(&bytes, &mut buf), "009fa0ff");
         assert_eq!(hex_decode::<4>(b"009fa0ff"), Some(bytes));
         assert_eq!(hex_decode::<4>(b"009FA0FF"), None);
         assert_eq!(hex_decode::<4>(b"009fa0f"), None);

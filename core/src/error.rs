@@ -34,6 +34,10 @@ pub enum Error {
     InvalidSubject,
     /// A client id is not 32 lowercase hexadecimal characters.
     InvalidClientId,
+    /// A grant id is not 32 lowercase hexadecimal characters.
+    InvalidGrantId,
+    /// A token id is not 32 lowercase hexadecimal characters.
+    InvalidTokenId,
     /// An audience list is longer than [`MAX_AUDIENCE`](crate::MAX_AUDIENCE).
     TooManyAudiences,
     /// A redirect URI breaks the registration rules, or differs from the one a code was issued to.
@@ -58,8 +62,14 @@ pub enum Error {
     DuplicateKey,
     /// A key set is full.
     TooManyKeys,
-    /// A key set has no active key, or the key set is for another purpose.
+    /// A key set has no active key, or a key blob has no key.
     NoActiveKey,
+    /// A key or key set is for another purpose than the one asked for (a code key set given to
+    /// mint access tokens, a refresh-token key inserted into an access-token set, ...).
+    WrongKeyPurpose,
+    /// An output did not fit its fixed buffer. The buffers are sized for the largest valid
+    /// output, so this means a bound in the core is wrong: nothing partial is ever returned.
+    BufferTooSmall,
     /// A verified access token names neither this resource server as its client nor in its
     /// audience.
     WrongAudience,
@@ -129,6 +139,8 @@ impl Error {
             Self::InvalidLifetime
             | Self::InvalidSubject
             | Self::InvalidClientId
+            | Self::InvalidGrantId
+            | Self::InvalidTokenId
             | Self::TooManyAudiences
             | Self::InvalidRedirectUri
             | Self::InvalidCodeVerifier
@@ -139,6 +151,8 @@ impl Error {
             | Self::DuplicateKey
             | Self::TooManyKeys
             | Self::NoActiveKey
+            | Self::WrongKeyPurpose
+            | Self::BufferTooSmall
             | Self::MalformedProvisioning => ErrorKind::ServerError,
         }
     }
@@ -174,6 +188,8 @@ impl Error {
             Self::ScopeNotAllowed => "scope exceeds the allowed scope",
             Self::InvalidSubject => "subject is empty, too long or has control characters",
             Self::InvalidClientId => "client id is malformed",
+            Self::InvalidGrantId => "grant id is malformed",
+            Self::InvalidTokenId => "token id is malformed",
             Self::TooManyAudiences => "too many audiences",
             Self::InvalidRedirectUri => "redirect uri is invalid or does not match",
             Self::ClientMismatch => "grant was issued to another client",
@@ -187,6 +203,8 @@ impl Error {
             Self::DuplicateKey => "key id is already in the key set",
             Self::TooManyKeys => "key set is full",
             Self::NoActiveKey => "no active key for this purpose",
+            Self::WrongKeyPurpose => "key is for another purpose",
+            Self::BufferTooSmall => "output does not fit its buffer",
             Self::WrongAudience => "token is not meant for this resource server",
             Self::MalformedProvisioning => "gateway key blob is malformed or damaged",
         }

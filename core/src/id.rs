@@ -13,7 +13,7 @@ pub const ID_LEN: usize = 16;
 pub const ID_HEX_LEN: usize = 32;
 
 macro_rules! random_id {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident, $invalid:ident) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name([u8; ID_LEN]);
@@ -39,15 +39,14 @@ macro_rules! random_id {
             /// Parses the 32-character lowercase hex form.
             ///
             /// # Errors
-            /// [`Error::InvalidClientId`] for any other text.
+            #[doc = concat!("[`Error::", stringify!($invalid), "`] for any other text.")]
             pub fn parse(text: &str) -> Result<Self, Error> {
-                hex_decode(text.as_bytes()).map(Self).ok_or(Error::InvalidClientId)
+                hex_decode(text.as_bytes()).map(Self).ok_or(Error::$invalid)
             }
 
             /// Writes the hex form into `out` and returns it.
             pub fn encode<'a>(&self, out: &'a mut [u8; ID_HEX_LEN]) -> &'a str {
-                // A 16-byte value always fits its 32-byte buffer.
-                hex_encode(&self.0, out).unwrap_or_default()
+                hex_encode(&self.0, out)
             }
         }
 
@@ -73,16 +72,16 @@ random_id! {
     /// assert_eq!(id.to_string(), "00112233445566778899aabbccddeeff");
     /// # Ok::<(), tessera_core::Error>(())
     /// ```
-    ClientId
+    ClientId, InvalidClientId
 }
 
 random_id! {
     /// The unique id of one authorization grant: minted into the code and carried by every
     /// access and refresh token issued from it, so one revocation covers them all.
-    GrantId
+    GrantId, InvalidGrantId
 }
 
 random_id! {
     /// The unique id of one access or refresh token (`jti`, RFC 7662 §2.2).
-    TokenId
+    TokenId, InvalidTokenId
 }

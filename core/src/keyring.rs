@@ -9,9 +9,10 @@
 
 use core::fmt;
 
+use hmac::digest::Key;
 use hmac::{Hmac, KeyInit, Mac};
 use rand_core::CryptoRng;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::Error;
@@ -23,8 +24,11 @@ pub const MAX_KEYS: usize = 4;
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;
 
-/// HMAC-SHA256 (RFC 2104) of `message` under `key`: the MAC behind every sub-key, token and
-/// secret verifier. Keys of any length are accepted (longer than 64 bytes: hashed first).
+/// SHA-256's block: what HMAC-SHA256 takes as its key (RFC 2104 §2, `K0`).
+const BLOCK_LEN: usize = 64;
+
+/// HMAC-SHA256 (RFC 2104) of `message` under `key`, for the RFC 4231 tests: the MAC behind
+/// every sub-key, token and secret verifier, keyed exactly as they are (one RFC 2104 block).
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; KEY_LEN] {
     keyed(key)
         .chain_update(message)
@@ -33,11 +37,32 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; KEY_LEN] {
         .into()
 }
 
-/// A pre-keyed HMAC state: the inner and outer pads hashed once, cloned per message.
+/// The one way the core keys HMAC-SHA256: a pre-keyed state (the inner and outer pads hashed
+/// once, cloned per message).
+///
+/// `Hmac::new` takes the key as exactly one block, `K0` of RFC 2104 §2: `key` zero-padded, or
+/// its SHA-256 zero-padded if longer than a block. Built that way, no length can be wrong, so
+/// there is no `Result` to fall back from. Every key of the core is [`KEY_LEN`] bytes and fits
+/// a block as it is (checked at compile time); only the RFC 4231 tests hash a key first.
 fn keyed(key: &[u8]) -> HmacSha256 {
-    // HMAC takes keys of every length, so this never fails; the fallback keeps the core panic-free.
-    <HmacSha256 as KeyInit>::new_from_slice(key)
-        .unwrap_or_else(|_| HmacSha256::new(&Default::default()))
+    const { assert!(BLOCK_LEN == size_of::<Key<HmacSha256>>()) };
+    const {
+        assert!(
+            KEY_LEN <= BLOCK_LEN,
+            "a key must fit one SHA-256 block unhashed"
+        )
+    };
+    let mut k0 = Key::<HmacSha256>::default();
+    if key.len() > BLOCK_LEN {
+        k0.iter_mut()
+            .zip(Sha256::digest(key))
+            .for_each(|(b, k)| *b = k);
+    } else {
+        k0.iter_mut().zip(key).for_each(|(b, k)| *b = *k);
+    }
+    let mac = HmacSha256::new(&k0);
+    k0.as_mut_slice().zeroize();
+    mac
 }
 
 /// Identifies a master key and every sub-key derived from it; signed into every token.
@@ -103,6 +128,9 @@ pub struct MasterKey {
     bytes: [u8; KEY_LEN],
 }
 
+/// The message a master key's fingerprint is the MAC of: no purpose label is a prefix of it.
+const FINGERPRINT_LABEL: &[u8] = b"tessera master key fingerprint v1";
+
 impl MasterKey {
     /// Draws a new key from the caller's CSPRNG.
     pub fn generate<R: CryptoRng + ?Sized>(id: KeyId, rng: &mut R) -> Self {
@@ -126,16 +154,19 @@ impl MasterKey {
         &self.bytes
     }
 
+    /// A public name for the key: `HMAC-SHA256(master, "tessera master key fingerprint v1")`.
+    /// A server records it beside the key's id to tell a damaged or foreign keys file from its
+    /// own; it reveals nothing of the key. Compare fingerprints in constant time.
+    pub fn fingerprint(&self) -> [u8; KEY_LEN] {
+        hmac_sha256(&self.bytes, FINGERPRINT_LABEL)
+    }
+
     /// Derives the sub-key for one purpose: `HMAC-SHA256(master, purpose.label())`.
     pub fn derive(&self, purpose: Purpose) -> SubKey {
-        let mac = <HmacSha256 as KeyInit>::new_from_slice(&self.bytes)
-            .map(|m| m.chain_update(purpose.label()).finalize().into_bytes());
-        // HMAC accepts keys of any length, so `mac` is always `Ok`.
-        let bytes = mac.map(Into::into).unwrap_or([0u8; KEY_LEN]);
         SubKey {
             id: self.id,
             purpose,
-            bytes,
+            bytes: hmac_sha256(&self.bytes, purpose.label()),
         }
     }
 }
@@ -227,19 +258,17 @@ impl KeySet {
     /// Adds a key that verifies. The first key added becomes the active key.
     ///
     /// # Errors
-    /// [`Error::NoActiveKey`] if the sub-key is for another purpose, [`Error::DuplicateKey`] if
-    /// its id is present, [`Error::TooManyKeys`] if the set is full.
+    /// [`Error::WrongKeyPurpose`] if the sub-key is for another purpose,
+    /// [`Error::DuplicateKey`] if its id is present, [`Error::TooManyKeys`] if the set is full.
     pub fn insert(&mut self, key: &SubKey) -> Result<(), Error> {
         if key.purpose != self.purpose {
-            return Err(Error::NoActiveKey);
+            return Err(Error::WrongKeyPurpose);
         }
         if self.find(key.id).is_some() {
             return Err(Error::DuplicateKey);
         }
-        let mac =
-            <HmacSha256 as KeyInit>::new_from_slice(&key.bytes).map_err(|_| Error::NoActiveKey)?;
         self.keys
-            .push((key.id, mac))
+            .push((key.id, keyed(&key.bytes)))
             .map_err(|_| Error::TooManyKeys)?;
         self.active.get_or_insert(key.id);
         Ok(())
@@ -277,13 +306,19 @@ impl KeySet {
     /// The pre-keyed MAC for `id`, if this set is for `purpose`.
     pub(crate) fn verifying(&self, purpose: Purpose, id: KeyId) -> Result<&HmacSha256, Error> {
         if purpose != self.purpose {
-            return Err(Error::NoActiveKey);
+            return Err(Error::WrongKeyPurpose);
         }
         self.find(id).ok_or(Error::UnknownKey)
     }
 
     /// The active key and its pre-keyed MAC, if this set is for `purpose`.
+    ///
+    /// # Errors
+    /// [`Error::NoActiveKey`] for an empty set, [`Error::WrongKeyPurpose`] for another purpose.
     pub(crate) fn minting(&self, purpose: Purpose) -> Result<(KeyId, &HmacSha256), Error> {
+        if purpose != self.purpose {
+            return Err(Error::WrongKeyPurpose);
+        }
         let id = self.active.ok_or(Error::NoActiveKey)?;
         Ok((id, self.verifying(purpose, id)?))
     }
@@ -371,6 +406,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_fingerprint_names_a_key_and_is_none_of_its_sub_keys() {
+        let key = MasterKey::from_bytes(KeyId::new(1), [7; KEY_LEN]);
+        let other = MasterKey::from_bytes(KeyId::new(1), [8; KEY_LEN]);
+        assert_eq!(
+            key.fingerprint(),
+            hmac_sha256(&[7; KEY_LEN], b"tessera master key fingerprint v1")
+        );
+        assert_eq!(key.fingerprint(), key.clone().fingerprint());
+        assert_ne!(key.fingerprint(), other.fingerprint());
+        for purpose in Purpose::ALL {
+            assert_ne!(&key.fingerprint(), key.derive(purpose).expose_bytes());
+        }
+    }
+
+    #[test]
     fn pre_keyed_state_matches_one_shot_hmac() {
         let sub = SubKey::from_bytes(KeyId::new(3), Purpose::AccessToken, [0x5a; KEY_LEN]);
         let mut set = KeySet::new(Purpose::AccessToken);
@@ -387,6 +437,32 @@ mod tests {
     }
 
     #[test]
+    fn one_keying_path_agrees_with_the_hmac_crate_for_every_key_length() {
+        // Shorter than, exactly and longer than a block: padded or hashed as RFC 2104 §2 says.
+        let long = [0x3c_u8; 3 * BLOCK_LEN];
+        for len in 0..=long.len() {
+            let key = &long[..len];
+            let theirs: [u8; 32] = <HmacSha256 as KeyInit>::new_from_slice(key)
+                .unwrap()
+                .chain_update(b"message")
+                .finalize()
+                .into_bytes()
+                .into();
+            assert_eq!(hmac_sha256(key, b"message"), theirs, "key of {len} bytes");
+        }
+        // A sub-key is the MAC of its label under the master key, keyed the same way.
+        let master = MasterKey::from_bytes(KeyId::new(1), [0x42; KEY_LEN]);
+        let label = Purpose::RefreshToken.label();
+        let theirs: [u8; 32] = <HmacSha256 as KeyInit>::new_from_slice(&[0x42; KEY_LEN])
+            .unwrap()
+            .chain_update(label)
+            .finalize()
+            .into_bytes()
+            .into();
+        assert_eq!(master.derive(Purpose::RefreshToken).expose_bytes(), &theirs);
+    }
+
+    #[test]
     fn key_set_rules() {
         let key = |id, purpose| {
             SubKey::from_bytes(KeyId::new(id), purpose, [id.to_be_bytes()[1]; KEY_LEN])
@@ -398,7 +474,7 @@ mod tests {
         );
         assert_eq!(
             set.insert(&key(1, Purpose::AccessToken)),
-            Err(Error::NoActiveKey)
+            Err(Error::WrongKeyPurpose)
         );
         for id in 1..=u16::try_from(MAX_KEYS).unwrap() {
             set.insert(&key(id, Purpose::RefreshToken)).unwrap();
@@ -417,7 +493,7 @@ mod tests {
         assert_eq!(set.minting(Purpose::RefreshToken).unwrap().0, KeyId::new(4));
         assert_eq!(
             set.verifying(Purpose::AccessToken, KeyId::new(1)).err(),
-            Some(Error::NoActiveKey)
+            Some(Error::WrongKeyPurpose)
         );
     }
 

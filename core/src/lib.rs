@@ -23,9 +23,11 @@
 struct WorkspaceReadme;
 
 mod claims;
-mod encoding;
+pub mod encoding;
 mod error;
 mod id;
+#[doc(hidden)]
+pub mod internal;
 mod keyring;
 mod pkce;
 mod provision;
@@ -38,14 +40,9 @@ pub use claims::{
     Audience, Grant, MAX_AUDIENCE, MAX_REDIRECT_URI_LEN, MAX_SUBJECT_LEN, RedirectUriDigest,
     Subject,
 };
-pub use encoding::{
-    base64_decode, base64_encode, base64url_decode, base64url_encode, base64url_len,
-};
 pub use error::{Error, ErrorKind};
 pub use id::{ClientId, GrantId, ID_HEX_LEN, ID_LEN, TokenId};
-pub use keyring::{
-    KEY_LEN, KeyId, KeySet, Keyring, MAX_KEYS, MasterKey, Purpose, SubKey, hmac_sha256,
-};
+pub use keyring::{KEY_LEN, KeyId, KeySet, Keyring, MAX_KEYS, MasterKey, Purpose, SubKey};
 pub use pkce::{
     CHALLENGE_LEN, CHALLENGE_TEXT_LEN, ChallengeMethod, CodeChallenge, CodeVerifier,
     MAX_VERIFIER_LEN, MIN_VERIFIER_LEN,
@@ -57,7 +54,7 @@ pub use redirect::{redirect_uri_matches, validate_redirect_uri};
 pub use scope::{MAX_SCOPE_LEN, MAX_SCOPE_TOKENS, Scope};
 pub use secret::{
     ClientSecret, SECRET_LEN, SECRET_PREFIX, SECRET_TEXT_LEN, SecretText, SecretVerifier,
-    VERIFIER_LEN, crc32,
+    VERIFIER_LEN,
 };
 pub use token::{
     AccessClaims, AccessToken, AuthorizationCode, CodeClaims, MAX_CODE_LIFETIME, PREFIX_LEN,

@@ -2,11 +2,14 @@
 
 use core::fmt;
 
+use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
 
 use crate::Error;
-use crate::encoding::{base64url_decode, base64url_encode, base64url_len};
+use crate::encoding::{base64url_decode, base64url_encode_array, base64url_len};
+use crate::secret::SecretText;
 
 /// Shortest `code_verifier` (RFC 7636 §4.1).
 pub const MIN_VERIFIER_LEN: usize = 43;
@@ -17,37 +20,73 @@ pub const CHALLENGE_LEN: usize = 32;
 /// Length of an `S256` challenge's text (43 base64url characters).
 pub const CHALLENGE_TEXT_LEN: usize = base64url_len(CHALLENGE_LEN);
 
+/// Random bytes in a [generated](CodeVerifier::generate) verifier: 256 bits (RFC 7636 §4.1,
+/// §7.1).
+const GENERATED_BYTES: usize = 32;
+/// A generated verifier's text: 43 base64url characters, the shortest verifier allowed.
+const GENERATED_LEN: usize = base64url_len(GENERATED_BYTES);
+
 /// A PKCE `code_verifier`: 43 to 128 unreserved characters (`[A-Za-z0-9-._~]`).
 ///
-/// Borrowed from the request; it is a secret until the code is redeemed, so it has no
-/// `Display` and its `Debug` is redacted.
-#[derive(Clone, Copy)]
-pub struct CodeVerifier<'a>(&'a str);
+/// It is a secret until the code is redeemed: held in a [`SecretText`] (zeroized on drop), with
+/// no `Display`, a redacted `Debug` and no `==`.
+///
+/// ```
+/// # use rand_core::SeedableRng;
+/// # let mut rng = rand_chacha::ChaCha20Rng::from_seed([7; 32]);
+/// use tessera_core::{CodeChallenge, CodeVerifier};
+/// // A client: a fresh verifier, and the challenge it sends with the authorization request.
+/// let verifier = CodeVerifier::generate(&mut rng);
+/// assert_eq!(verifier.expose().len(), 43);
+/// let challenge = CodeChallenge::s256(&verifier);
+/// // The server, at the token request.
+/// let presented = CodeVerifier::parse(verifier.expose())?;
+/// challenge.verify(&presented)?;
+/// # Ok::<(), tessera_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct CodeVerifier(SecretText<MAX_VERIFIER_LEN>);
 
-impl<'a> CodeVerifier<'a> {
+impl CodeVerifier {
+    /// Draws a new verifier from the caller's CSPRNG, as RFC 7636 §4.1 recommends: 32 random
+    /// bytes, base64url-encoded without padding into 43 characters.
+    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        const { assert!(GENERATED_LEN >= MIN_VERIFIER_LEN && GENERATED_LEN <= MAX_VERIFIER_LEN) };
+        let mut raw = [0u8; GENERATED_BYTES];
+        rng.fill_bytes(&mut raw);
+        let mut text = [0u8; GENERATED_LEN];
+        base64url_encode_array(&raw, &mut text);
+        let verifier = Self(SecretText::from_array(text));
+        raw.zeroize();
+        text.zeroize();
+        verifier
+    }
+
     /// Validates the verifier syntax (RFC 7636 §4.1).
     ///
     /// # Errors
     /// [`Error::InvalidCodeVerifier`] for a wrong length or a reserved character.
-    pub fn parse(text: &'a str) -> Result<Self, Error> {
+    pub fn parse(text: &str) -> Result<Self, Error> {
         let unreserved =
             |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
         if (MIN_VERIFIER_LEN..=MAX_VERIFIER_LEN).contains(&text.len())
             && text.bytes().all(unreserved)
         {
-            Ok(Self(text))
+            SecretText::from_slice(text.as_bytes())
+                .map(Self)
+                .ok_or(Error::InvalidCodeVerifier)
         } else {
             Err(Error::InvalidCodeVerifier)
         }
     }
 
-    /// The verifier text.
-    pub const fn as_str(&self) -> &'a str {
-        self.0
+    /// The verifier text, to send with the token request. Never log it.
+    pub fn expose(&self) -> &str {
+        self.0.expose()
     }
 }
 
-impl fmt::Debug for CodeVerifier<'_> {
+impl fmt::Debug for CodeVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("CodeVerifier(<redacted>)")
     }
@@ -93,8 +132,8 @@ impl CodeChallenge {
     }
 
     /// Computes the `S256` challenge of a verifier (what a client sends).
-    pub fn s256(verifier: &CodeVerifier<'_>) -> Self {
-        Self(Sha256::digest(verifier.0.as_bytes()).into())
+    pub fn s256(verifier: &CodeVerifier) -> Self {
+        Self(Sha256::digest(verifier.expose().as_bytes()).into())
     }
 
     /// Wraps raw digest bytes.
@@ -109,15 +148,14 @@ impl CodeChallenge {
 
     /// Writes the base64url text into `out` and returns it.
     pub fn encode<'a>(&self, out: &'a mut [u8; CHALLENGE_TEXT_LEN]) -> &'a str {
-        // 32 bytes always fit 43 characters.
-        base64url_encode(&self.0, out).unwrap_or_default()
+        base64url_encode_array(&self.0, out)
     }
 
     /// Checks a verifier against this challenge in constant time (RFC 7636 §4.6).
     ///
     /// # Errors
     /// [`Error::PkceMismatch`] if `SHA256(verifier)` differs from the challenge.
-    pub fn verify(&self, verifier: &CodeVerifier<'_>) -> Result<(), Error> {
+    pub fn verify(&self, verifier: &CodeVerifier) -> Result<(), Error> {
         if bool::from(Self::s256(verifier).0.ct_eq(&self.0)) {
             Ok(())
         } else {

@@ -10,7 +10,7 @@ use hmac::Mac;
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::encoding::{base64url_decode, base64url_encode, base64url_len};
+use crate::encoding::{base64url_decode, base64url_encode_array, base64url_len};
 use crate::keyring::{KEY_LEN, KeyId, KeySet, Purpose};
 use crate::{ClientId, Error};
 
@@ -20,7 +20,7 @@ pub const SECRET_LEN: usize = 32;
 pub const SECRET_PREFIX: &str = "tsr_cs_";
 const CHECKSUM_LEN: usize = 4;
 /// Length of a client secret's text (55 characters).
-pub const SECRET_TEXT_LEN: usize = SECRET_PREFIX.len() + base64url_len(SECRET_LEN + CHECKSUM_LEN);
+pub const SECRET_TEXT_LEN: usize = SECRET_PREFIX.len() + base64url_len(SECRET_TEXT_BYTES);
 /// Length of a [`SecretVerifier`] in bytes: key id (2) ‖ HMAC-SHA256 (32).
 pub const VERIFIER_LEN: usize = 2 + KEY_LEN;
 
@@ -45,6 +45,16 @@ impl<const N: usize> SecretText<N> {
         let mut v = heapless::Vec::new();
         v.resize(len, 0).ok()?;
         Some(Self(v))
+    }
+
+    /// A copy of `text`, which fits (checked at compile time). The caller zeroizes its own copy.
+    pub(crate) fn from_array<const M: usize>(text: [u8; M]) -> Self {
+        Self(heapless::Vec::from_array(text))
+    }
+
+    /// A copy of `text`, if it fits.
+    pub(crate) fn from_slice(text: &[u8]) -> Option<Self> {
+        heapless::Vec::from_slice(text).ok().map(Self)
     }
 
     pub(crate) fn as_mut_bytes(&mut self) -> &mut [u8] {
@@ -101,22 +111,27 @@ impl ClientSecret {
 
     /// The text form, `tsr_cs_…` (55 characters), shown to the client once.
     pub fn encode(&self) -> SecretText<SECRET_TEXT_LEN> {
-        let mut raw = [0u8; SECRET_LEN + CHECKSUM_LEN];
-        let (secret, checksum) = raw.split_at_mut(SECRET_LEN);
-        secret.copy_from_slice(&self.0);
-        checksum.copy_from_slice(&crc32(&self.0).to_be_bytes());
-        let mut text =
-            SecretText::zeroed(SECRET_TEXT_LEN).unwrap_or(SecretText(heapless::Vec::new()));
-        if let Some((prefix, body)) = text
-            .as_mut_bytes()
-            .split_first_chunk_mut::<{ SECRET_PREFIX.len() }>()
+        let mut raw = [0u8; SECRET_TEXT_BYTES];
+        for (r, b) in raw
+            .iter_mut()
+            .zip(self.0.iter().chain(&crc32(&self.0).to_be_bytes()))
         {
-            prefix.copy_from_slice(SECRET_PREFIX.as_bytes());
-            // The sizes are fixed, so this cannot fail; an unwritten text fails every check.
-            let _ = base64url_encode(&raw, body);
+            *r = *b;
         }
+        let mut body = [0u8; base64url_len(SECRET_TEXT_BYTES)];
+        base64url_encode_array(&raw, &mut body);
+        let mut text = [0u8; SECRET_TEXT_LEN];
+        for (t, c) in text
+            .iter_mut()
+            .zip(SECRET_PREFIX.as_bytes().iter().chain(&body))
+        {
+            *t = *c;
+        }
+        let secret = SecretText::from_array(text);
         raw.zeroize();
-        text
+        body.zeroize();
+        text.zeroize();
+        secret
     }
 
     /// Parses a presented secret: prefix, length, base64url and checksum.
@@ -128,7 +143,7 @@ impl ClientSecret {
             .strip_prefix(SECRET_PREFIX)
             .filter(|_| text.len() == SECRET_TEXT_LEN)
             .ok_or(Error::MalformedSecret)?;
-        let mut raw = [0u8; SECRET_LEN + CHECKSUM_LEN];
+        let mut raw = [0u8; SECRET_TEXT_BYTES];
         let decoded = base64url_decode(body.as_bytes(), &mut raw).map(<[u8]>::len);
         let result = match (decoded, raw.split_first_chunk::<SECRET_LEN>()) {
             (Some(SECRET_TEXT_BYTES), Some((secret, checksum)))
@@ -143,6 +158,7 @@ impl ClientSecret {
     }
 }
 
+/// Bytes behind a client secret's text: the secret and its checksum.
 const SECRET_TEXT_BYTES: usize = SECRET_LEN + CHECKSUM_LEN;
 
 impl Drop for ClientSecret {
@@ -183,7 +199,8 @@ impl SecretVerifier {
     /// Hashes `secret` for `client` under the active client-secret key.
     ///
     /// # Errors
-    /// [`Error::NoActiveKey`] if `keys` is not a client-secret key set with an active key.
+    /// [`Error::WrongKeyPurpose`] if `keys` is not a client-secret key set,
+    /// [`Error::NoActiveKey`] if it has no active key.
     pub fn new(keys: &KeySet, client: &ClientId, secret: &ClientSecret) -> Result<Self, Error> {
         let (key_id, mac) = keys.minting(Purpose::ClientSecret)?;
         let hash = mac
@@ -200,7 +217,8 @@ impl SecretVerifier {
     ///
     /// # Errors
     /// [`Error::SecretMismatch`] if it is not the secret this verifier was made from (or the
-    /// client differs); [`Error::UnknownKey`] if its key has been retired.
+    /// client differs); [`Error::UnknownKey`] if its key has been retired;
+    /// [`Error::WrongKeyPurpose`] if `keys` is not a client-secret key set.
     pub fn verify(
         &self,
         keys: &KeySet,

@@ -7,10 +7,11 @@ use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use support::{NOW, keyring, master};
+use tessera_core::encoding::{base64url_decode, base64url_encode};
 use tessera_core::{
     AccessToken, Audience, AuthorizationCode, ClientId, ClientSecret, CodeChallenge, CodeVerifier,
     Error, ErrorKind, Grant, GrantId, KeyId, Keyring, MasterKey, Provisioning, RefreshToken, Scope,
-    SecretVerifier, Subject, base64url_decode, base64url_encode,
+    SecretVerifier, Subject,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,9 +101,8 @@ fn arb_grant() -> impl Strategy<Value = Grant> {
             Scope::parse(&set.into_iter().collect::<Vec<_>>().join(" ")).ok()
         });
     let audience = prop::collection::vec(any::<[u8; 16]>(), 0..=4).prop_map(|ids| {
-        ids.into_iter()
-            .map(ClientId::from_bytes)
-            .collect::<Audience>()
+        let ids: Vec<ClientId> = ids.into_iter().map(ClientId::from_bytes).collect();
+        Audience::from_slice(&ids).unwrap()
     });
     (any::<[u8; 16]>(), subject, scope, audience).prop_map(|(client, subject, scope, audience)| {
         Grant {
@@ -377,7 +377,7 @@ fn lifetimes_are_bounded_at_mint() {
     // A key set of the wrong purpose cannot mint.
     assert_eq!(
         AccessToken::mint(keys.codes(), &grant, &gid, 10, NOW, &mut rng).err(),
-        Some(Error::NoActiveKey)
+        Some(Error::WrongKeyPurpose)
     );
 }
 

@@ -132,7 +132,7 @@ fn a_key_of_another_purpose_is_refused() {
     ] {
         assert_eq!(
             Provisioning::encode(&[access_key(1), master(2).derive(purpose)]).err(),
-            Some(Error::NoActiveKey),
+            Some(Error::WrongKeyPurpose),
             "{purpose:?}"
         );
     }
@@ -140,7 +140,7 @@ fn a_key_of_another_purpose_is_refused() {
     for byte in [1, 3, 4] {
         assert_eq!(
             Provisioning::decode(&hand_made(1, &[(byte, 1, key)])).err(),
-            Some(Error::NoActiveKey),
+            Some(Error::WrongKeyPurpose),
             "purpose byte {byte}"
         );
     }

@@ -1,7 +1,8 @@
-//! RFC 4231 §4 HMAC-SHA256 test vectors, through `tessera_core::hmac_sha256`, the MAC behind every
+//! RFC 4231 §4 HMAC-SHA256 test vectors, through `tessera_core::internal::hmac_sha256`, the MAC behind every
 //! sub-key, token and secret verifier.
 
-use tessera_core::{TAG_LEN, hmac_sha256};
+use tessera_core::TAG_LEN;
+use tessera_core::internal::hmac_sha256;
 
 #[allow(clippy::unwrap_used, reason = "test helper")]
 fn hex(s: &str) -> Vec<u8> {

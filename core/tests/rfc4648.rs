@@ -1,6 +1,6 @@
 //! RFC 4648 §10 test vectors through Tessera's base64url wrapper (unpadded, §5 alphabet).
 
-use tessera_core::{
+use tessera_core::encoding::{
     base64_decode, base64_encode, base64url_decode, base64url_encode, base64url_len,
 };
 

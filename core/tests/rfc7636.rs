@@ -1,8 +1,9 @@
 //! RFC 7636 Appendix B: the S256 example, and the verifier syntax of §4.1.
 
-use tessera_core::{
-    ChallengeMethod, CodeChallenge, CodeVerifier, Error, ErrorKind, base64url_encode,
-};
+use rand_chacha::ChaCha20Rng;
+use rand_core::{Rng, SeedableRng};
+use tessera_core::encoding::base64url_encode;
+use tessera_core::{ChallengeMethod, CodeChallenge, CodeVerifier, Error, ErrorKind};
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -88,4 +89,24 @@ fn challenge_syntax() {
             "{bad:?}"
         );
     }
+}
+
+#[test]
+fn generated_verifier_is_32_random_octets_in_base64url() {
+    // §4.1: "a 32-octet sequence ... base64url-encoded to produce a 43-octet URL safe string".
+    let verifier = CodeVerifier::generate(&mut ChaCha20Rng::from_seed([3; 32]));
+    let mut octets = [0u8; 32];
+    ChaCha20Rng::from_seed([3; 32]).fill_bytes(&mut octets);
+    let mut buf = [0u8; 43];
+    assert_eq!(Some(verifier.expose()), base64url_encode(&octets, &mut buf));
+    assert_eq!(verifier.expose().len(), 43);
+
+    let parsed = CodeVerifier::parse(verifier.expose()).unwrap();
+    assert_eq!(CodeChallenge::s256(&verifier).verify(&parsed), Ok(()));
+    let other = CodeVerifier::generate(&mut ChaCha20Rng::from_seed([4; 32]));
+    assert_eq!(
+        CodeChallenge::s256(&verifier).verify(&other),
+        Err(Error::PkceMismatch)
+    );
+    assert_eq!(format!("{verifier:?}"), "CodeVerifier(<redacted>)");
 }

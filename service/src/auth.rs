@@ -1,7 +1,8 @@
 //! Reading credentials from gRPC metadata: the operator's `Bearer` token and a client's HTTP
 //! `Basic` credentials (RFC 6749 §2.3.1, RFC 7617).
 
-use tessera_core::{ClientId, ClientSecret, base64_decode, base64_encode};
+use tessera_core::encoding::{base64_decode, base64_encode};
+use tessera_core::{ClientId, ClientSecret};
 use tonic::metadata::MetadataMap;
 use zeroize::Zeroizing;
 

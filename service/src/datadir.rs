@@ -139,7 +139,7 @@ impl Parts {
             let id = key.id().get();
             match recorded.get(&id) {
                 Some(record) => {
-                    if !bool::from(record.fingerprint.ct_eq(&keys::fingerprint(key))) {
+                    if !bool::from(record.fingerprint.ct_eq(&key.fingerprint())) {
                         bail!(
                             "{} key {id} (line {line}) is not the key {} recorded under that id: \
                              the file is damaged or belongs to another data directory; {restore}",
@@ -218,7 +218,7 @@ impl Records {
         for key in master_keys {
             let id = key.id().get();
             self.keys.entry(id).or_insert_with(|| KeyRecord {
-                fingerprint: keys::fingerprint(key),
+                fingerprint: key.fingerprint(),
                 // Adopted: an older key may have minted tokens that still live.
                 active_since: (Some(id) != active).then_some(now),
                 superseded_at: (Some(id) != active).then_some(now),
@@ -539,7 +539,7 @@ pub fn rotate(dir: &Path, rng: &SharedRng, force: bool) -> anyhow::Result<Rotate
         recorded.insert(
             next,
             KeyRecord {
-                fingerprint: keys::fingerprint(key),
+                fingerprint: key.fingerprint(),
                 active_since: None,
                 superseded_at: None,
                 lifetime: 0,

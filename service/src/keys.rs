@@ -11,9 +11,8 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use subtle::ConstantTimeEq;
-use tessera_core::{
-    KEY_LEN, KeyId, Keyring, MAX_KEYS, MasterKey, base64url_decode, base64url_encode, hmac_sha256,
-};
+use tessera_core::encoding::{base64url_decode, base64url_encode};
+use tessera_core::{KEY_LEN, KeyId, Keyring, MAX_KEYS, MasterKey};
 use zeroize::Zeroizing;
 
 use crate::rng::SharedRng;
@@ -25,10 +24,6 @@ pub const OPERATOR_TOKEN_FILE: &str = "operator_token";
 const OPERATOR_TOKEN_PREFIX: &str = "tsr_op_";
 /// The operator token's entropy: 256 bits.
 const OPERATOR_TOKEN_BYTES: usize = 32;
-
-/// Label of a key's fingerprint (`HMAC-SHA256(key, label)`): it names the key in the database
-/// without revealing it.
-const FINGERPRINT_LABEL: &[u8] = b"tessera master key fingerprint v1";
 
 fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message)
@@ -71,12 +66,6 @@ pub fn check_private(path: &Path) -> io::Result<()> {
         ));
     }
     Ok(())
-}
-
-/// A key's fingerprint: `HMAC-SHA256(key, label)`, recorded in the database to tie the keys
-/// file to it and to detect a damaged key line. It reveals nothing of the key.
-pub fn fingerprint(key: &MasterKey) -> [u8; KEY_LEN] {
-    hmac_sha256(key.expose_bytes(), FINGERPRINT_LABEL)
 }
 
 /// Reads the master keys of a keys file, oldest first.
@@ -255,7 +244,8 @@ mod tests {
         write_keys(&path, &keys).unwrap();
         check_private(&path).unwrap();
         let read = read_keys(&path).unwrap();
-        let fingerprints = |keys: &[MasterKey]| keys.iter().map(fingerprint).collect::<Vec<_>>();
+        let fingerprints =
+            |keys: &[MasterKey]| keys.iter().map(MasterKey::fingerprint).collect::<Vec<_>>();
         assert_eq!(fingerprints(&read), fingerprints(&keys));
         assert_eq!(
             keyring_of(&read).unwrap().codes().active_id(),

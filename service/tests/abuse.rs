@@ -113,7 +113,7 @@ fn with_raw_auth<T>(message: T, authorization: &[u8]) -> Request<T> {
 fn base64(bytes: impl AsRef<[u8]>) -> String {
     let bytes = bytes.as_ref();
     let mut out = vec![0u8; bytes.len().div_ceil(3) * 4];
-    tessera_core::base64_encode(bytes, &mut out)
+    tessera_core::encoding::base64_encode(bytes, &mut out)
         .unwrap()
         .to_owned()
 }

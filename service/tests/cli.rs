@@ -68,7 +68,7 @@ fn hyphenated_pkce() -> (String, String) {
         let mut raw = [0u8; 32];
         rng.fill_bytes(&mut raw);
         let mut buf = [0u8; 64];
-        let verifier = tessera_core::base64url_encode(&raw, &mut buf)
+        let verifier = tessera_core::encoding::base64url_encode(&raw, &mut buf)
             .unwrap()
             .to_owned();
         let challenge = CodeChallenge::s256(&CodeVerifier::parse(&verifier).unwrap())

@@ -41,7 +41,8 @@ impl AccessToken {
     ///
     /// # Errors
     /// [`Error::InvalidLifetime`] for a zero lifetime or one that overflows the clock;
-    /// [`Error::NoActiveKey`] if `keys` is not an access-token key set with an active key.
+    /// [`Error::WrongKeyPurpose`] if `keys` is not an access-token key set,
+    /// [`Error::NoActiveKey`] if it has no active key.
     pub fn mint<R: CryptoRng + ?Sized>(
         keys: &KeySet,
         grant: &Grant,
@@ -102,7 +103,7 @@ impl AccessToken {
     ///     client_id: ClientId::generate(&mut rng),
     ///     subject: Subject::parse("alice")?,
     ///     scope: Scope::parse("read")?,
-    ///     audience: Audience::from_slice(&[gateway]).map_err(|_| Error::TooManyAudiences)?,
+    ///     audience: Audience::from_slice(&[gateway])?,
     /// };
     /// let now = 1_700_000_000;
     /// let token = AccessToken::mint(keyring.access_tokens(), &grant, &GrantId::generate(&mut rng), 60, now, &mut rng)?;

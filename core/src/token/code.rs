@@ -50,7 +50,8 @@ impl AuthorizationCode {
     ///
     /// # Errors
     /// [`Error::InvalidLifetime`] for a lifetime of 0 or over [`MAX_CODE_LIFETIME`];
-    /// [`Error::NoActiveKey`] if `keys` is not a code key set with an active key.
+    /// [`Error::WrongKeyPurpose`] if `keys` is not a code key set, [`Error::NoActiveKey`] if it
+    /// has no active key.
     pub fn mint<R: CryptoRng + ?Sized>(
         keys: &KeySet,
         grant: &Grant,
@@ -119,7 +120,7 @@ impl CodeClaims {
         &self,
         client: &ClientId,
         redirect_uri: &str,
-        verifier: &CodeVerifier<'_>,
+        verifier: &CodeVerifier,
     ) -> Result<(), Error> {
         self.grant.check_client(client)?;
         self.redirect_uri.check(redirect_uri)?;

@@ -24,7 +24,7 @@ use crate::Error;
 use crate::claims::{MAX_AUDIENCE, MAX_SUBJECT_LEN};
 use crate::encoding::{base64url_decode, base64url_encode, base64url_len};
 use crate::id::ID_LEN;
-use crate::keyring::{KeyId, KeySet, Purpose};
+use crate::keyring::{HmacSha256, KeyId, KeySet, Purpose};
 use crate::scope::MAX_SCOPE_LEN;
 use crate::secret::SecretText;
 use wire::{Reader, Writer};
@@ -48,6 +48,13 @@ const GRANT_MAX_LEN: usize =
     ID_LEN + (1 + MAX_SUBJECT_LEN) + (1 + MAX_SCOPE_LEN) + (1 + MAX_AUDIENCE * ID_LEN);
 /// Largest padded body of any kind (the code's).
 const BODY_CAP: usize = padded(HEADER_LEN + VALIDITY_LEN + code::FIXED_LEN + GRANT_MAX_LEN);
+const _: () = {
+    assert!(code::FIXED_LEN >= access::FIXED_LEN && code::FIXED_LEN >= refresh::FIXED_LEN);
+    assert!(VALIDITY_LEN == size_of::<u64>() + size_of::<u32>());
+    // The header's text, decoded whole, holds the header.
+    assert!(HEADER_TEXT_LEN % 4 == 0 && HEADER_TEXT_LEN / 4 * 3 >= HEADER_LEN);
+    assert!(base64url_len(HEADER_LEN) <= HEADER_TEXT_LEN);
+};
 
 #[allow(
     clippy::arithmetic_side_effects,
@@ -175,11 +182,15 @@ pub(crate) struct Times {
 }
 
 /// Mints a token: header, `claims`, padding, then the prefix, body text and tag (FORMAT.md §2).
+///
+/// Every buffer is sized at compile time for the largest token of its kind, so the
+/// [`Error::BufferTooSmall`] paths are never taken; they keep a wrong bound from panicking.
 fn seal<const N: usize>(
     kind: Kind,
     keys: &KeySet,
     claims: impl FnOnce(&mut Writer<BODY_CAP>) -> Result<(), Error>,
 ) -> Result<SecretText<N>, Error> {
+    const { assert!(TAG_LEN <= size_of::<hmac::digest::Output<HmacSha256>>()) };
     let (key_id, mac) = keys.minting(kind.purpose())?;
     let mut body = Writer::<BODY_CAP>::new();
     body.u8(VERSION)?;
@@ -191,23 +202,23 @@ fn seal<const N: usize>(
     let body = body.as_slice();
     let signed_len = PREFIX_LEN
         .checked_add(base64url_len(body.len()))
-        .ok_or(Error::MalformedToken)?;
+        .ok_or(Error::BufferTooSmall)?;
     let total = signed_len
         .checked_add(TAG_TEXT_LEN)
-        .ok_or(Error::MalformedToken)?;
-    let mut text = SecretText::zeroed(total).ok_or(Error::MalformedToken)?;
+        .ok_or(Error::BufferTooSmall)?;
+    let mut text = SecretText::zeroed(total).ok_or(Error::BufferTooSmall)?;
     let (signed, tag_text) = text
         .as_mut_bytes()
         .split_at_mut_checked(signed_len)
-        .ok_or(Error::MalformedToken)?;
+        .ok_or(Error::BufferTooSmall)?;
     let (prefix, body_text) = signed
         .split_at_mut_checked(PREFIX_LEN)
-        .ok_or(Error::MalformedToken)?;
+        .ok_or(Error::BufferTooSmall)?;
     prefix.copy_from_slice(kind.prefix());
-    base64url_encode(body, body_text).ok_or(Error::MalformedToken)?;
+    base64url_encode(body, body_text).ok_or(Error::BufferTooSmall)?;
     let tag = mac.clone().chain_update(&*signed).finalize().into_bytes();
-    base64url_encode(tag.get(..TAG_LEN).ok_or(Error::MalformedToken)?, tag_text)
-        .ok_or(Error::MalformedToken)?;
+    let tag = tag.first_chunk::<TAG_LEN>().ok_or(Error::BufferTooSmall)?;
+    base64url_encode(tag, tag_text).ok_or(Error::BufferTooSmall)?;
     Ok(text)
 }
 
@@ -252,7 +263,7 @@ fn open<'b>(
     }
 
     // The key id selects the key; it is authenticated by the MAC that follows.
-    let mut header = [0u8; 6];
+    let mut header = [0u8; HEADER_TEXT_LEN / 4 * 3];
     let header_text = body_text
         .get(..HEADER_TEXT_LEN)
         .ok_or(Error::MalformedToken)?;

@@ -25,7 +25,8 @@ impl RefreshToken {
     ///
     /// # Errors
     /// [`Error::InvalidLifetime`] for a zero lifetime or one that overflows the clock;
-    /// [`Error::NoActiveKey`] if `keys` is not a refresh-token key set with an active key.
+    /// [`Error::WrongKeyPurpose`] if `keys` is not a refresh-token key set,
+    /// [`Error::NoActiveKey`] if it has no active key.
     pub fn mint<R: CryptoRng + ?Sized>(
         keys: &KeySet,
         grant: &Grant,

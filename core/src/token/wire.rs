@@ -2,9 +2,9 @@
 //! a full buffer or a short input is an `Err`, never a panic.
 
 use crate::Error;
-use crate::claims::{Audience, Grant, Subject};
+use crate::claims::{Audience, Grant, MAX_AUDIENCE, MAX_SUBJECT_LEN, Subject};
 use crate::id::{ClientId, ID_LEN};
-use crate::scope::Scope;
+use crate::scope::{MAX_SCOPE_LEN, Scope};
 
 /// Writes a token body into a fixed buffer.
 pub(crate) struct Writer<const N: usize>(heapless::Vec<u8, N>);
@@ -14,10 +14,11 @@ impl<const N: usize> Writer<N> {
         Self(heapless::Vec::new())
     }
 
+    /// Appends `bytes`, or leaves the body as it was if they do not fit.
     pub(crate) fn bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
         self.0
             .extend_from_slice(bytes)
-            .map_err(|_| Error::MalformedToken)
+            .map_err(|_| Error::BufferTooSmall)
     }
 
     pub(crate) fn u8(&mut self, v: u8) -> Result<(), Error> {
@@ -26,11 +27,17 @@ impl<const N: usize> Writer<N> {
 
     /// A length-prefixed field: one length byte, then the bytes.
     pub(crate) fn short(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        self.u8(u8::try_from(bytes.len()).map_err(|_| Error::MalformedToken)?)?;
+        self.u8(u8::try_from(bytes.len()).map_err(|_| Error::BufferTooSmall)?)?;
         self.bytes(bytes)
     }
 
     pub(crate) fn grant(&mut self, grant: &Grant) -> Result<(), Error> {
+        // Each bounded field's length fits its one length byte.
+        const {
+            assert!(MAX_SUBJECT_LEN <= u8::MAX as usize);
+            assert!(MAX_SCOPE_LEN <= u8::MAX as usize);
+            assert!(MAX_AUDIENCE <= u8::MAX as usize);
+        };
         self.bytes(grant.client_id.as_bytes())?;
         self.short(grant.subject.as_str().as_bytes())?;
         self.short(grant.scope.as_str().as_bytes())?;

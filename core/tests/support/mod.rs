@@ -61,7 +61,8 @@ pub(crate) fn grant(subject: &str, scope: &str, audience: &[&str]) -> Grant {
         client_id: client("00112233445566778899aabbccddeeff"),
         subject: Subject::parse(subject).unwrap(),
         scope: Scope::parse(scope).unwrap(),
-        audience: audience.iter().map(|h| client(h)).collect::<Audience>(),
+        audience: Audience::from_slice(&audience.iter().map(|h| client(h)).collect::<Vec<_>>())
+            .unwrap(),
     }
 }
 

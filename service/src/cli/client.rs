@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
-use tessera_core::{CHALLENGE_TEXT_LEN, CodeChallenge, CodeVerifier, base64url_encode};
+use tessera_core::{CHALLENGE_TEXT_LEN, CodeChallenge, CodeVerifier};
 use tessera_proto::v1::token_service_client::TokenServiceClient;
 use tessera_proto::v1::{
     ExchangeRequest, IntrospectRequest, IssueCodeRequest, RegisterRequest, RevokeRequest,
@@ -470,20 +470,14 @@ pub(super) async fn health(args: Connection) -> anyhow::Result<()> {
     print(args.json, &serde_json::Value::Object(answers))
 }
 
-/// A fresh PKCE pair: 32 random bytes as a 43-character verifier, and its S256 challenge.
+/// A fresh PKCE pair ([`CodeVerifier::generate`]) and its S256 challenge.
 pub(super) fn new_pkce() -> anyhow::Result<(Zeroizing<String>, String)> {
-    let mut raw = Zeroizing::new([0u8; 32]);
-    getrandom::fill(raw.as_mut_slice()).map_err(|e| anyhow::anyhow!("no entropy: {e}"))?;
-    let mut buf = Zeroizing::new([0u8; 64]);
-    let verifier = Zeroizing::new(
-        base64url_encode(raw.as_slice(), buf.as_mut_slice())
-            .context("encoding")?
-            .to_owned(),
-    );
-    let challenge = CodeChallenge::s256(&CodeVerifier::parse(&verifier)?)
+    let rng = crate::rng::SharedRng::from_os().map_err(|e| anyhow::anyhow!("no entropy: {e}"))?;
+    let verifier = rng.with(CodeVerifier::generate);
+    let challenge = CodeChallenge::s256(&verifier)
         .encode(&mut [0u8; CHALLENGE_TEXT_LEN])
         .to_owned();
-    Ok((verifier, challenge))
+    Ok((Zeroizing::new(verifier.expose().to_owned()), challenge))
 }
 
 pub(super) fn pkce(args: &Output) -> anyhow::Result<()> {

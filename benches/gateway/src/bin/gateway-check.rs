@@ -195,7 +195,9 @@ fn measure(syst: &mut SYST, keys: &KeySet) {
         .unwrap_or_default();
     let mut body = [0u8; 384];
     let decode = per_run(&mut || {
-        black_box(tessera_core::base64url_decode(black_box(body_text), &mut body).is_some());
+        black_box(
+            tessera_core::encoding::base64url_decode(black_box(body_text), &mut body).is_some(),
+        );
     });
     let signed = MEASURED
         .as_bytes()
@@ -203,7 +205,7 @@ fn measure(syst: &mut SYST, keys: &KeySet) {
         .unwrap_or_default();
     let subkey = [0x1du8; 32];
     let mac = per_run(&mut || {
-        black_box(tessera_core::hmac_sha256(
+        black_box(tessera_core::internal::hmac_sha256(
             black_box(&subkey),
             black_box(signed),
         ));
