@@ -42,11 +42,16 @@ async fn spawn(dir: &Path) -> Process {
         addr,
         operator: String::new(),
     };
+    // The server binds before it opens the data directory: wait for an answer, not a connection.
     for _ in 0..200 {
-        if TokenServiceClient::connect(format!("http://{}", process.addr))
-            .await
-            .is_ok()
-        {
+        let answered = match TokenServiceClient::connect(format!("http://{}", process.addr)).await {
+            Ok(mut api) => api
+                .introspect(tessera_proto::v1::IntrospectRequest::default())
+                .await
+                .is_err_and(|status| status.code() == tonic::Code::Unauthenticated),
+            Err(_) => false,
+        };
+        if answered {
             let operator = std::fs::read_to_string(dir.join("operator_token")).unwrap();
             process.operator = operator.trim().to_owned();
             return process;
