@@ -19,7 +19,7 @@ use anyhow::{Context, bail};
 use subtle::ConstantTimeEq;
 use tessera_core::{KeyId, Keyring, MAX_KEYS, MasterKey};
 
-use crate::authority;
+use crate::clock::{Clock as _, SystemClock};
 use crate::config::Config;
 use crate::keys::{self, KEYS_FILE, OperatorToken};
 use crate::rng::SharedRng;
@@ -295,10 +295,9 @@ fn longest_lifetime(config: &Config) -> u64 {
 /// # Errors
 /// A missing, unreadable, group- or world-readable, damaged or mismatched part, each naming the
 /// file and the fix; an I/O or entropy failure.
-pub fn open(config: &Config, rng: &SharedRng) -> anyhow::Result<Opened> {
+pub fn open(config: &Config, rng: &SharedRng, now: u64) -> anyhow::Result<Opened> {
     let parts = Parts::of(&config.data_dir);
     prepare_dir(&parts.dir)?;
-    let now = authority::now();
     match parts.present()? {
         (false, false, false) => create(&parts, config, rng, now),
         (true, true, true) => {
@@ -496,7 +495,7 @@ pub fn rotate(dir: &Path, rng: &SharedRng, force: bool) -> anyhow::Result<Rotate
             parts.database.display()
         )
     })?;
-    let now = authority::now();
+    let now = SystemClock.now();
     let newest = master_keys
         .iter()
         .map(|key| key.id().get())

@@ -1,12 +1,12 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-pub mod auth;
 pub mod authority;
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod credentials;
 pub mod datadir;
-pub mod error;
 pub mod gateway;
 pub mod grpc;
 pub mod keys;
@@ -15,10 +15,9 @@ pub mod listener;
 pub mod rng;
 pub mod server;
 pub mod store;
-pub mod throttle;
 
-pub use authority::Authority;
+pub use authority::{Authority, Error};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::Config;
-pub use error::Error;
 pub use server::{Server, serve};
 pub use store::{RedbStore, Store};

@@ -11,11 +11,12 @@ use tokio::net::TcpListener;
 use tonic::Status;
 use tonic::service::Routes;
 
-use crate::authority::{self, Authority};
+use crate::authority::Authority;
+use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
 use crate::datadir;
 use crate::grpc::TokenApi;
-use crate::keys;
+use crate::keys::{self, KeySource};
 use crate::limit::SizeLimit;
 use crate::listener;
 use crate::rng::SharedRng;
@@ -45,6 +46,15 @@ impl Server {
     /// # Errors
     /// A bad setting, or a data directory problem naming the file and the fix.
     pub fn open(config: Config) -> anyhow::Result<Self> {
+        Self::open_with(config, SystemClock::shared())
+    }
+
+    /// [`Server::open`] with time read from `clock` (tests advance a
+    /// [`ManualClock`](crate::clock::ManualClock) instead of sleeping).
+    ///
+    /// # Errors
+    /// See [`Server::open`].
+    pub fn open_with(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
         config.validate()?;
         let rng = SharedRng::from_os()
             .map_err(|e| anyhow::anyhow!("no entropy from the operating system: {e}"))?;
@@ -52,11 +62,18 @@ impl Server {
             keyring,
             operator,
             store,
-        } = datadir::open(&config, &rng)?;
+        } = datadir::open(&config, &rng, clock.now())?;
+        let store = store.with_clock(Arc::clone(&clock));
         let operator_token_path = keys::operator_token_path(&config.data_dir);
         tracing::info!(path = %operator_token_path.display(), "operator token");
         Ok(Self {
-            authority: Arc::new(Authority::new(store, keyring, rng, config)),
+            authority: Arc::new(Authority::new(
+                store,
+                Arc::new(KeySource::new(keyring)),
+                rng,
+                clock,
+                config,
+            )),
             operator: Arc::new(operator),
             operator_token_path,
         })
@@ -131,7 +148,7 @@ async fn purge_forever<S: Store>(authority: Arc<Authority<S>>) {
     let mut ticks = tokio::time::interval_at(first, PURGE_INTERVAL);
     loop {
         ticks.tick().await;
-        let now = authority::now();
+        let now = authority.now();
         authority.purge_throttles(now);
         match authority.store().purge_expired(now).await {
             Ok(0) => {}

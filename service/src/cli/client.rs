@@ -17,7 +17,7 @@ use tonic_health::pb::health_client::HealthClient;
 use zeroize::Zeroizing;
 
 use super::say;
-use crate::auth::{AUTHORIZATION, basic_header};
+use crate::credentials::{AUTHORIZATION, basic_header};
 
 /// Where the server is, and how to print.
 #[derive(Debug, Clone, Args)]

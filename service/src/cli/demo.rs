@@ -7,7 +7,7 @@ use tessera_proto::v1::{ExchangeRequest, IntrospectRequest, IssueCodeRequest, Re
 
 use super::client::{Connection, Operator, authorized, connect, new_pkce, operator_header};
 use super::say;
-use crate::auth::basic_header;
+use crate::credentials::basic_header;
 
 /// `tessera demo`.
 #[derive(Debug, Args)]
