@@ -288,15 +288,15 @@ fn longest_lifetime(config: &Config) -> u64 {
         .max(u64::from(config.code_lifetime))
 }
 
-/// Opens the data directory of `config` for a server: creates all of it on first start (an
+/// Opens the data directory `dir` for a server running with `config`: creates all of it on first start (an
 /// absent or empty directory), else checks every part (nothing is changed if a check fails) and
 /// records that the last key of the keys file now mints.
 ///
 /// # Errors
 /// A missing, unreadable, group- or world-readable, damaged or mismatched part, each naming the
 /// file and the fix; an I/O or entropy failure.
-pub fn open(config: &Config, rng: &SharedRng, now: u64) -> anyhow::Result<Opened> {
-    let parts = Parts::of(&config.data_dir);
+pub fn open(dir: &Path, config: &Config, rng: &SharedRng, now: u64) -> anyhow::Result<Opened> {
+    let parts = Parts::of(dir);
     prepare_dir(&parts.dir)?;
     match parts.present()? {
         (false, false, false) => create(&parts, config, rng, now),

@@ -119,9 +119,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let rng = SharedRng::from_os().unwrap();
         let config = Config::new(dir.path());
-        drop(datadir::open(&config, &rng, now()).unwrap());
+        drop(datadir::open(dir.path(), &config, &rng, now()).unwrap());
         datadir::rotate(dir.path(), &rng, false).unwrap();
-        let server = datadir::open(&config, &rng, now()).unwrap().keyring;
+        let server = datadir::open(dir.path(), &config, &rng, now())
+            .unwrap()
+            .keyring;
 
         let blob = export(dir.path()).unwrap();
         let gateway = Provisioning::decode(blob.expose()).unwrap();
@@ -177,7 +179,7 @@ mod tests {
     fn the_file_is_0600_even_over_a_wider_one_and_a_terminal_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let rng = SharedRng::from_os().unwrap();
-        drop(datadir::open(&Config::new(dir.path()), &rng, now()).unwrap());
+        drop(datadir::open(dir.path(), &Config::new(dir.path()), &rng, now()).unwrap());
         let blob = export(dir.path()).unwrap();
 
         let out = dir.path().join("gw.keys");

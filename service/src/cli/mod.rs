@@ -25,7 +25,7 @@ macro_rules! say {
 }
 pub(crate) use say;
 
-use crate::config::Config;
+use crate::config::{Config, StoreConfig};
 use crate::listener::{self, Limits};
 
 /// Tessera: an OAuth 2.0 token server over gRPC.
@@ -175,7 +175,9 @@ impl ServeArgs {
     /// The server configuration these flags describe.
     pub fn config(&self) -> Config {
         Config {
-            data_dir: self.data_dir.clone(),
+            store: StoreConfig::Embedded {
+                data_dir: self.data_dir.clone(),
+            },
             issuer: self.issuer.clone(),
             code_lifetime: self.code_lifetime,
             access_lifetime: self.access_lifetime,
