@@ -14,7 +14,7 @@ mod introspect;
 mod protocol;
 mod register;
 mod revoke;
-pub mod throttle;
+mod throttle;
 mod token;
 
 use core::net::IpAddr;

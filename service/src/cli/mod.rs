@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod demo;
+mod gateway;
 
 use core::net::SocketAddr;
 use core::time::Duration;
@@ -211,7 +212,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => rotate(&data_dir, force),
         Command::Keys {
             command: KeysCommand::ExportGateway { data_dir, out },
-        } => crate::gateway::run(&data_dir, out.as_deref()),
+        } => gateway::run(&data_dir, out.as_deref()),
         Command::Register(args) => client::register(args).await,
         Command::IssueCode(args) => client::issue_code(args).await,
         Command::Exchange(args) => client::exchange(args).await,

@@ -50,7 +50,7 @@ impl TestServer {
     /// A server whose time is `clock`: a test advances it instead of sleeping.
     pub(crate) async fn start_with_clock(
         config: Config,
-        clock: tessera_service::clock::SharedClock,
+        clock: tessera_service::SharedClock,
     ) -> Self {
         let server = Server::open_with(config, clock).unwrap();
         let operator = std::fs::read_to_string(server.operator_token_path())

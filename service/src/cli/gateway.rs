@@ -17,7 +17,7 @@ use crate::keys::{KEYS_FILE, read_keys};
 ///
 /// # Errors
 /// The I/O error (a missing keys file is `NotFound`), or `InvalidData` for a damaged one.
-pub fn export(dir: &Path) -> io::Result<Provisioning> {
+pub(crate) fn export(dir: &Path) -> io::Result<Provisioning> {
     let masters = read_keys(&dir.join(KEYS_FILE))?;
     let keys: Vec<SubKey> = masters
         .iter()
@@ -31,7 +31,7 @@ pub fn export(dir: &Path) -> io::Result<Provisioning> {
 ///
 /// # Errors
 /// A missing or damaged keys file, a terminal as the only destination, or the I/O error.
-pub fn run(data_dir: &Path, out: Option<&Path>) -> anyhow::Result<()> {
+pub(crate) fn run(data_dir: &Path, out: Option<&Path>) -> anyhow::Result<()> {
     let keys_path = data_dir.join(KEYS_FILE);
     let blob = export(data_dir).with_context(|| {
         format!(
