@@ -33,7 +33,8 @@ pub use authority::{
 };
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use config::{Config, InvalidConfig, StoreConfig};
+pub use datadir::DataDirError;
 pub use keys::KeySource;
 pub use listener::Limits;
-pub use server::{MAX_REQUEST_BYTES, Server, TIMED_OUT, serve};
+pub use server::{MAX_REQUEST_BYTES, Server, ServerError, TIMED_OUT, serve};
 pub use store::{Backend, RedbStore, Store};

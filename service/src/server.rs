@@ -4,6 +4,7 @@
 
 use core::future::Future;
 use core::time::Duration;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,8 +16,8 @@ use tower::ServiceBuilder;
 
 use crate::authority::Authority;
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::{Config, StoreConfig};
-use crate::datadir;
+use crate::config::{Config, InvalidConfig, StoreConfig};
+use crate::datadir::{self, DataDirError};
 use crate::grpc::TokenApi;
 use crate::keys::{self, KeySource};
 use crate::limit::SizeLimitLayer;
@@ -32,6 +33,52 @@ pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
 pub const TIMED_OUT: &str = "invalid_request: the request did not complete in time";
 /// How often expired spent codes, revocations, refresh families and throttle windows are purged.
 pub const PURGE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Why a server could not open or serve. Its text names the file or setting and the fix.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// A setting out of its range.
+    Config(InvalidConfig),
+    /// The operating system gave no entropy to seed the generator.
+    Entropy(getrandom::Error),
+    /// The data directory is missing a part, damaged or mismatched.
+    DataDir(DataDirError),
+    /// The reflection service could not be built.
+    Reflection(tonic_reflection::server::Error),
+    /// The listener failed.
+    Io(io::Error),
+}
+
+impl core::fmt::Display for ServerError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Config(e) => write!(f, "{e}"),
+            Self::Entropy(e) => write!(f, "no entropy from the operating system: {e}"),
+            Self::DataDir(e) => write!(f, "{e}"),
+            Self::Reflection(e) => write!(f, "cannot build the reflection service: {e}"),
+            Self::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl core::error::Error for ServerError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Config(e) => Some(e),
+            Self::Entropy(e) => Some(e),
+            Self::DataDir(e) => Some(e),
+            Self::Reflection(e) => Some(e),
+            Self::Io(e) => Some(e),
+        }
+    }
+}
+
+impl From<DataDirError> for ServerError {
+    fn from(e: DataDirError) -> Self {
+        Self::DataDir(e)
+    }
+}
 
 /// A server whose state is open and ready to serve, over the store `S` (by default the
 /// [`Backend`] its [`StoreConfig`] selected).
@@ -49,7 +96,7 @@ impl Server {
     ///
     /// # Errors
     /// A bad setting, or a data directory problem naming the file and the fix.
-    pub fn open(config: Config) -> anyhow::Result<Self> {
+    pub fn open(config: Config) -> Result<Self, ServerError> {
         Self::open_with(config, SystemClock::shared())
     }
 
@@ -58,10 +105,9 @@ impl Server {
     ///
     /// # Errors
     /// See [`Server::open`].
-    pub fn open_with(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
-        config.validate()?;
-        let rng = SharedRng::from_os()
-            .map_err(|e| anyhow::anyhow!("no entropy from the operating system: {e}"))?;
+    pub fn open_with(config: Config, clock: SharedClock) -> Result<Self, ServerError> {
+        config.validate().map_err(ServerError::Config)?;
+        let rng = SharedRng::from_os().map_err(ServerError::Entropy)?;
         let (keyring, operator, store, operator_token_path) = match &config.store {
             StoreConfig::Embedded { data_dir } => {
                 let datadir::Opened {
@@ -108,7 +154,7 @@ impl<S: Store> Server<S> {
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), ServerError> {
         let (health, health_service) = tonic_health::server::health_reporter();
         health
             .set_serving::<TokenServiceServer<TokenApi<S>>>()
@@ -116,11 +162,13 @@ impl<S: Store> Server<S> {
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(tessera_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
+            .build_v1()
+            .map_err(ServerError::Reflection)?;
         let reflection_v1alpha = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(tessera_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()?;
+            .build_v1alpha()
+            .map_err(ServerError::Reflection)?;
         let api = TokenServiceServer::new(TokenApi::new(
             Arc::clone(&self.authority),
             Arc::clone(&self.operator),
@@ -143,7 +191,7 @@ impl<S: Store> Server<S> {
         purger.abort();
         let _ = purger.await;
         tracing::info!("server stopped");
-        Ok(served?)
+        served.map_err(ServerError::Io)
     }
 }
 
@@ -177,6 +225,6 @@ pub async fn serve(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
-) -> anyhow::Result<()> {
+) -> Result<(), ServerError> {
     Server::open(config)?.serve(listener, shutdown).await
 }

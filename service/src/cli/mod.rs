@@ -319,7 +319,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             anyhow::anyhow!("cannot listen on {}: {e}; {hint}", args.listen)
         })?;
     let server = crate::Server::open(args.config())?;
-    server.serve(listener, shutdown_signal()).await
+    Ok(server.serve(listener, shutdown_signal()).await?)
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
