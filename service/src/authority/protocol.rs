@@ -109,4 +109,12 @@ mod tests {
         assert_eq!(TokenTypeHint::parse("id_token"), None);
         assert_eq!(TokenType::Bearer.as_str(), "Bearer");
     }
+
+    #[test]
+    fn the_unsupported_grant_answer_names_every_grant_served() {
+        for grant in GrantType::ALL {
+            let description = Error::UnsupportedGrantType.description();
+            assert!(description.contains(grant.as_str()), "{description}");
+        }
+    }
 }
