@@ -1,5 +1,5 @@
 //! The gRPC edge: `tessera.v1.TokenService` handlers that translate proto ↔ [`Authority`]
-//! types, credentials from metadata ([`metadata`]) and the status mapping ([`status`]).
+//! types, credentials from metadata (`metadata.rs`) and the status mapping ([`status`]).
 
 mod metadata;
 pub mod status;
