@@ -28,3 +28,29 @@ impl KeySource {
         *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keyring);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand_core::SeedableRng;
+    use tessera_core::{KeyId, MasterKey};
+
+    use super::*;
+
+    fn keyring(id: u16) -> Keyring {
+        let mut rng = rand_chacha::ChaCha20Rng::from_seed([7; 32]);
+        let key = MasterKey::generate(KeyId::new(id), &mut rng);
+        Keyring::new(&[key], KeyId::new(id)).unwrap()
+    }
+
+    #[test]
+    fn a_request_keeps_its_keyring_while_a_new_one_takes_over() {
+        let source = KeySource::new(keyring(1));
+        let in_flight = source.current();
+        source.replace(keyring(2));
+        assert_eq!(in_flight.client_secrets().active_id(), Some(KeyId::new(1)));
+        assert_eq!(
+            source.current().client_secrets().active_id(),
+            Some(KeyId::new(2))
+        );
+    }
+}
