@@ -57,13 +57,13 @@ use tessera_proto::v1::{
     ExchangeRequest, ExchangeResponse, IntrospectRequest, IntrospectResponse, IssueCodeRequest,
     RegisterRequest, RevokeRequest,
 };
-use tessera_service::auth::basic_header;
+use tessera_service::credentials::basic_header;
 use tessera_service::grpc::TokenApi;
-use tessera_service::keys::{self, OperatorToken};
+use tessera_service::keys::{self, KeySource, OperatorToken};
 use tessera_service::rng::SharedRng;
 use tessera_service::server::MAX_REQUEST_BYTES;
 use tessera_service::store::{ClientRecord, Snapshot};
-use tessera_service::{Authority, Config, Error, RedbStore, Store as _};
+use tessera_service::{Authority, Config, Error, RedbStore, Store as _, SystemClock};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::{Code, Request, Status};
 
@@ -349,8 +349,9 @@ impl Service {
         };
         let authority = Authority::new(
             store.clone(),
-            keyring.clone(),
+            Arc::new(KeySource::new(keyring.clone())),
             SharedRng::from_os().unwrap(),
+            SystemClock::shared(),
             fixture.config.clone(),
         );
         let api = TokenApi::new(Arc::new(authority), Arc::clone(&fixture.operator));

@@ -1,17 +1,39 @@
 //! The server's settings: where its state lives, who it is, how long what it issues lives, and
 //! how many wrong client secrets it tolerates.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use tessera_core::MAX_CODE_LIFETIME;
 
 use crate::listener::Limits;
 
+/// Where the server's state lives: the one choice of storage backend (the server and its
+/// handlers never name one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreConfig {
+    /// The embedded redb database in a data directory that also holds the master keys and the
+    /// operator token ([`datadir`](crate::datadir)).
+    Embedded {
+        /// The data directory.
+        data_dir: PathBuf,
+    },
+}
+
+impl StoreConfig {
+    /// The data directory of an embedded store.
+    pub fn data_dir(&self) -> Option<&Path> {
+        match self {
+            Self::Embedded { data_dir } => Some(data_dir),
+        }
+    }
+}
+
 /// What `tessera serve` runs with (its flags, without the listen address).
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Holds the database, the master keys and the operator token.
-    pub data_dir: PathBuf,
+    /// The storage backend and where its state lives.
+    pub store: StoreConfig,
     /// `iss` in introspection answers.
     pub issuer: String,
     /// Authorization code lifetime, seconds (at most 600, RFC 6749 §4.1.2).
@@ -24,7 +46,7 @@ pub struct Config {
     pub refresh_max_lifetime: u32,
     /// Wrong secrets for one client allowed per window; past it further wrong secrets are
     /// answered `RESOURCE_EXHAUSTED` after a delay, while the right secret keeps working
-    /// ([`Throttle`](crate::throttle::Throttle)).
+    /// ([`Authority`](crate::Authority) keeps these counts).
     pub failed_auth_limit: u32,
     /// Wrong secrets from one source address (an IPv6 /64) allowed per window, for any clients;
     /// past it, the same as `failed_auth_limit`.
@@ -48,12 +70,14 @@ impl core::fmt::Display for InvalidConfig {
 impl core::error::Error for InvalidConfig {}
 
 impl Config {
-    /// A configuration with the default issuer and lifetimes (codes 60 s, access tokens 1 h,
+    /// A configuration for the embedded store in `data_dir`, with the default issuer and lifetimes (codes 60 s, access tokens 1 h,
     /// refresh tokens 30 days, refresh families 90 days), and at most 10 failed authentications per client and 20 per
     /// source address a minute.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
-            data_dir: data_dir.into(),
+            store: StoreConfig::Embedded {
+                data_dir: data_dir.into(),
+            },
             issuer: "tessera".to_owned(),
             code_lifetime: 60,
             access_lifetime: 3600,

@@ -1,24 +1,40 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-pub mod auth;
-pub mod authority;
+// The embedder's surface is the `pub use` block below, `store` (to implement a backend),
+// `listener` (its limits) and `credentials` (a client's Basic header). The `#[doc(hidden)]`
+// modules are reachable for the `tessera` binary, this crate's tests, the benches and the
+// fuzz targets; they are not an API.
+mod authority;
+#[doc(hidden)]
 pub mod cli;
-pub mod config;
+mod clock;
+mod config;
+pub mod credentials;
+#[doc(hidden)]
 pub mod datadir;
-pub mod error;
-pub mod gateway;
+#[doc(hidden)]
 pub mod grpc;
+#[doc(hidden)]
 pub mod keys;
+#[doc(hidden)]
 pub mod limit;
 pub mod listener;
+#[doc(hidden)]
 pub mod rng;
+#[doc(hidden)]
 pub mod server;
 pub mod store;
-pub mod throttle;
 
-pub use authority::Authority;
-pub use config::Config;
-pub use error::Error;
-pub use server::{Server, serve};
-pub use store::{RedbStore, Store};
+pub use authority::{
+    Authority, ClientAuth, CodeRequest, Error, ErrorKind, GrantType, Introspected, Issued,
+    MAX_CLIENT_NAME_LEN, MAX_REDIRECT_URIS, Registration, THROTTLED_DELAY, TokenRequest, TokenType,
+    TokenTypeHint,
+};
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use config::{Config, InvalidConfig, StoreConfig};
+pub use datadir::DataDirError;
+pub use keys::KeySource;
+pub use listener::Limits;
+pub use server::{MAX_REQUEST_BYTES, Server, ServerError, TIMED_OUT, serve};
+pub use store::{Backend, RedbStore, Store};

@@ -3,7 +3,8 @@
 //! `invalid_request` message.
 //!
 //! tonic refuses such a message before decoding it, but reports it as `OUT_OF_RANGE`. Our
-//! handlers never answer `OUT_OF_RANGE`, so [`SizeLimit`] renames that status on the way out.
+//! handlers never answer `OUT_OF_RANGE`, so [`SizeLimit`] renames that status on the way out;
+//! [`SizeLimitLayer`] puts it in the server's `ServiceBuilder` stack.
 
 use core::future::Future;
 use core::pin::Pin;
@@ -12,6 +13,7 @@ use core::task::{Context, Poll};
 use http::{HeaderMap, Response};
 use tonic::server::NamedService;
 use tonic::{Code, Status};
+use tower::Layer;
 use tower_service::Service;
 
 /// The status message of an oversized request (fixed text, like every refusal).
@@ -26,6 +28,18 @@ impl<S> SizeLimit<S> {
     /// Wraps `inner`, which enforces the limit itself (`max_decoding_message_size`).
     pub const fn new(inner: S) -> Self {
         Self(inner)
+    }
+}
+
+/// The tower [`Layer`] that wraps a service in [`SizeLimit`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SizeLimitLayer;
+
+impl<S> Layer<S> for SizeLimitLayer {
+    type Service = SizeLimit<S>;
+
+    fn layer(&self, inner: S) -> SizeLimit<S> {
+        SizeLimit::new(inner)
     }
 }
 

@@ -1,74 +1,152 @@
-//! Starting the server: data directory, keys, operator token, store, then the gRPC services
-//! (tessera.v1, grpc.health.v1, reflection v1 and v1alpha) until a shutdown signal.
+//! Starting the server: its state from the configured store ([`StoreConfig`]), then the gRPC
+//! services (tessera.v1, grpc.health.v1, reflection v1 and v1alpha) behind one tower
+//! `ServiceBuilder` stack until a shutdown signal.
 
 use core::future::Future;
 use core::time::Duration;
-use std::path::PathBuf;
+use std::io;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tessera_proto::v1::token_service_server::TokenServiceServer;
 use tokio::net::TcpListener;
 use tonic::Status;
 use tonic::service::Routes;
+use tower::ServiceBuilder;
 
-use crate::authority::{self, Authority};
-use crate::config::Config;
-use crate::datadir;
+use crate::authority::Authority;
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{Config, InvalidConfig, StoreConfig};
+use crate::datadir::{self, DataDirError};
 use crate::grpc::TokenApi;
-use crate::keys;
-use crate::limit::SizeLimit;
+use crate::keys::{self, KeySource};
+use crate::limit::SizeLimitLayer;
 use crate::listener;
 use crate::rng::SharedRng;
-use crate::store::{RedbStore, Store};
+use crate::store::{Backend, Store};
 
 /// Largest request message accepted by every service: ample for any Tessera request (the largest,
 /// a `Register` with 16 redirect URIs of 512 bytes, is under 9 KiB), and a 10 MB token is refused
-/// before it is decoded, with `RESOURCE_EXHAUSTED` ([`SizeLimit`]).
+/// before it is decoded, with `RESOURCE_EXHAUSTED` ([`SizeLimit`](crate::limit::SizeLimit)).
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
 /// The status message of a request that did not finish within the request timeout.
 pub const TIMED_OUT: &str = "invalid_request: the request did not complete in time";
 /// How often expired spent codes, revocations, refresh families and throttle windows are purged.
 pub const PURGE_INTERVAL: Duration = Duration::from_secs(60);
 
-/// A server whose state is open and ready to serve.
+/// Why a server could not open or serve. Its text names the file or setting and the fix.
 #[derive(Debug)]
-pub struct Server {
-    authority: Arc<Authority<RedbStore>>,
+#[non_exhaustive]
+pub enum ServerError {
+    /// A setting out of its range.
+    Config(InvalidConfig),
+    /// The operating system gave no entropy to seed the generator.
+    Entropy(getrandom::Error),
+    /// The data directory is missing a part, damaged or mismatched.
+    DataDir(DataDirError),
+    /// The reflection service could not be built.
+    Reflection(tonic_reflection::server::Error),
+    /// The listener failed.
+    Io(io::Error),
+}
+
+impl core::fmt::Display for ServerError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Config(e) => write!(f, "{e}"),
+            Self::Entropy(e) => write!(f, "no entropy from the operating system: {e}"),
+            Self::DataDir(e) => write!(f, "{e}"),
+            Self::Reflection(e) => write!(f, "cannot build the reflection service: {e}"),
+            Self::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl core::error::Error for ServerError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Config(e) => Some(e),
+            Self::Entropy(e) => Some(e),
+            Self::DataDir(e) => Some(e),
+            Self::Reflection(e) => Some(e),
+            Self::Io(e) => Some(e),
+        }
+    }
+}
+
+impl From<DataDirError> for ServerError {
+    fn from(e: DataDirError) -> Self {
+        Self::DataDir(e)
+    }
+}
+
+/// A server whose state is open and ready to serve, over the store `S` (by default the
+/// [`Backend`] its [`StoreConfig`] selected).
+#[derive(Debug)]
+pub struct Server<S = Backend> {
+    authority: Arc<Authority<S>>,
     operator: Arc<keys::OperatorToken>,
     operator_token_path: PathBuf,
 }
 
 impl Server {
-    /// Opens the data directory ([`datadir::open`]): creates all of it on first start, else
-    /// checks every part and refuses a missing, damaged or mismatched one, changing nothing.
+    /// Opens the configured store. For [`StoreConfig::Embedded`], the data directory
+    /// ([`datadir::open`]): creates all of it on first start, else checks every part and
+    /// refuses a missing, damaged or mismatched one, changing nothing.
     ///
     /// # Errors
     /// A bad setting, or a data directory problem naming the file and the fix.
-    pub fn open(config: Config) -> anyhow::Result<Self> {
-        config.validate()?;
-        let rng = SharedRng::from_os()
-            .map_err(|e| anyhow::anyhow!("no entropy from the operating system: {e}"))?;
-        let datadir::Opened {
-            keyring,
-            operator,
-            store,
-        } = datadir::open(&config, &rng)?;
-        let operator_token_path = keys::operator_token_path(&config.data_dir);
+    pub fn open(config: Config) -> Result<Self, ServerError> {
+        Self::open_with(config, SystemClock::shared())
+    }
+
+    /// [`Server::open`] with time read from `clock` (tests advance a
+    /// [`ManualClock`](crate::clock::ManualClock) instead of sleeping).
+    ///
+    /// # Errors
+    /// See [`Server::open`].
+    pub fn open_with(config: Config, clock: SharedClock) -> Result<Self, ServerError> {
+        config.validate().map_err(ServerError::Config)?;
+        let rng = SharedRng::from_os().map_err(ServerError::Entropy)?;
+        let (keyring, operator, store, operator_token_path) = match &config.store {
+            StoreConfig::Embedded { data_dir } => {
+                let datadir::Opened {
+                    keyring,
+                    operator,
+                    store,
+                } = datadir::open(data_dir, &config, &rng, clock.now())?;
+                let store = Backend::from(store.with_clock(Arc::clone(&clock)));
+                (
+                    keyring,
+                    operator,
+                    store,
+                    keys::operator_token_path(data_dir),
+                )
+            }
+        };
         tracing::info!(path = %operator_token_path.display(), "operator token");
+        let keys = Arc::new(KeySource::new(keyring));
         Ok(Self {
-            authority: Arc::new(Authority::new(store, keyring, rng, config)),
+            authority: Arc::new(Authority::new(store, keys, rng, clock, config)),
             operator: Arc::new(operator),
             operator_token_path,
         })
     }
+}
 
+impl<S: Store> Server<S> {
     /// Where the operator token is (its contents are never logged).
-    pub fn operator_token_path(&self) -> &std::path::Path {
+    pub fn operator_token_path(&self) -> &Path {
         &self.operator_token_path
     }
 
+    /// The keyring in force, replaceable while the server runs (live rotation).
+    pub fn keys(&self) -> &KeySource {
+        self.authority.keys()
+    }
+
     /// Serves on `listener` until `shutdown` completes, then drains in-flight requests and
-    /// closes the database.
+    /// closes the store.
     ///
     /// # Errors
     /// A transport or reflection setup failure.
@@ -76,19 +154,21 @@ impl Server {
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), ServerError> {
         let (health, health_service) = tonic_health::server::health_reporter();
         health
-            .set_serving::<TokenServiceServer<TokenApi<RedbStore>>>()
+            .set_serving::<TokenServiceServer<TokenApi<S>>>()
             .await;
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(tessera_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
+            .build_v1()
+            .map_err(ServerError::Reflection)?;
         let reflection_v1alpha = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(tessera_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()?;
+            .build_v1alpha()
+            .map_err(ServerError::Reflection)?;
         let api = TokenServiceServer::new(TokenApi::new(
             Arc::clone(&self.authority),
             Arc::clone(&self.operator),
@@ -99,24 +179,19 @@ impl Server {
             .add_service(reflection_v1alpha.max_decoding_message_size(MAX_REQUEST_BYTES))
             .add_service(api)
             .prepare();
+        // Every request passes this one stack (metrics and timeouts will join it here).
+        let service = ServiceBuilder::new().layer(SizeLimitLayer).service(routes);
 
         let purger = tokio::spawn(purge_forever(Arc::clone(&self.authority)));
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(%addr, "serving tessera.v1.TokenService");
         }
         let limits = self.authority.config().limits;
-        let served = listener::serve(
-            listener,
-            limits,
-            SizeLimit::new(routes),
-            timed_out,
-            shutdown,
-        )
-        .await;
+        let served = listener::serve(listener, limits, service, timed_out, shutdown).await;
         purger.abort();
         let _ = purger.await;
         tracing::info!("server stopped");
-        Ok(served?)
+        served.map_err(ServerError::Io)
     }
 }
 
@@ -131,7 +206,7 @@ async fn purge_forever<S: Store>(authority: Arc<Authority<S>>) {
     let mut ticks = tokio::time::interval_at(first, PURGE_INTERVAL);
     loop {
         ticks.tick().await;
-        let now = authority::now();
+        let now = authority.now();
         authority.purge_throttles(now);
         match authority.store().purge_expired(now).await {
             Ok(0) => {}
@@ -141,7 +216,7 @@ async fn purge_forever<S: Store>(authority: Arc<Authority<S>>) {
     }
 }
 
-/// Opens `config.data_dir` and serves on `listener` until `shutdown`: the entry point for
+/// Opens the configured store and serves on `listener` until `shutdown`: the entry point for
 /// tests and embedders.
 ///
 /// # Errors
@@ -150,6 +225,6 @@ pub async fn serve(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
-) -> anyhow::Result<()> {
+) -> Result<(), ServerError> {
     Server::open(config)?.serve(listener, shutdown).await
 }

@@ -11,9 +11,9 @@ mod common;
 use common::*;
 use tessera_proto::v1::token_service_client::TokenServiceClient;
 use tessera_proto::v1::{IntrospectRequest, RegisterRequest, RegisterResponse, RevokeRequest};
-use tessera_service::Config;
-use tessera_service::auth::basic_header;
+use tessera_service::credentials::basic_header;
 use tessera_service::limit::TOO_LARGE;
+use tessera_service::{Config, ManualClock};
 use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
@@ -421,7 +421,8 @@ async fn a_throttled_client_is_served_again_when_the_window_ends() {
     let mut config = Config::new(dir.path());
     config.failed_auth_limit = 3;
     config.failed_auth_window = 2;
-    let server = TestServer::start_with(config).await;
+    let clock = ManualClock::starting_now();
+    let server = TestServer::start_with_clock(config, clock.shared()).await;
     let app = server.register("app", "read").await;
     let other = server.register("other", "read").await;
     let mut api = server.client().await;
@@ -443,7 +444,7 @@ async fn a_throttled_client_is_served_again_when_the_window_ends() {
         Code::PermissionDenied,
         "invalid_grant",
     );
-    tokio::time::sleep(core::time::Duration::from_millis(2100)).await;
+    clock.advance(2);
     // When the window ends, wrong secrets are plain failures again.
     assert_refused(
         exchange(&mut api, &guess, code_exchange(&code)).await,

@@ -6,7 +6,7 @@ use common::*;
 use tessera_proto::v1::{
     ExchangeRequest, IntrospectRequest, IssueCodeRequest, RegisterRequest, RevokeRequest,
 };
-use tessera_service::Config;
+use tessera_service::{Config, ManualClock};
 use tonic::{Code, Request};
 
 /// A change to a valid request.
@@ -311,10 +311,11 @@ async fn an_expired_code_is_an_invalid_grant() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::new(dir.path());
     config.code_lifetime = 1;
-    let server = TestServer::start_with(config).await;
+    let clock = ManualClock::starting_now();
+    let server = TestServer::start_with_clock(config, clock.shared()).await;
     let app = server.register("app", "read").await;
     let code = server.code(&app.client_id, "read", &[]).await;
-    tokio::time::sleep(core::time::Duration::from_millis(2100)).await;
+    clock.advance(2);
     let mut api = server.client().await;
     assert_refused(
         exchange(&mut api, &app, code_exchange(&code)).await,

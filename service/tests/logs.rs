@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use tessera_proto::v1::{IntrospectRequest, RegisterResponse, RevokeRequest};
-use tessera_service::auth::basic_header;
+use tessera_service::credentials::basic_header;
 use tonic::Code;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;

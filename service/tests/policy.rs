@@ -9,12 +9,10 @@
 
 mod common;
 
-use core::time::Duration;
-
 use common::*;
 use tessera_proto::v1::{IntrospectRequest, IssueCodeRequest, RegisterRequest};
-use tessera_service::Config;
-use tessera_service::auth::basic_header;
+use tessera_service::credentials::basic_header;
+use tessera_service::{Config, ManualClock};
 use tonic::Code;
 
 #[tokio::test]
@@ -203,7 +201,8 @@ async fn a_refresh_family_must_reauthorize_after_its_max_lifetime() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::new(dir.path());
     config.refresh_max_lifetime = 2;
-    let server = TestServer::start_with(config).await;
+    let clock = ManualClock::starting_now();
+    let server = TestServer::start_with_clock(config, clock.shared()).await;
     let app = server.register("app", "read").await;
     let mut api = server.client().await;
     let code = server.code(&app.client_id, "read", &[]).await;
@@ -228,7 +227,7 @@ async fn a_refresh_family_must_reauthorize_after_its_max_lifetime() {
     let second = exchange(&mut api, &app, refresh_exchange(&first.refresh_token, ""))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    clock.advance(2);
     assert_refused(
         exchange(&mut api, &app, refresh_exchange(&second.refresh_token, "")).await,
         Code::PermissionDenied,

@@ -17,7 +17,8 @@ use tonic_health::pb::health_client::HealthClient;
 use zeroize::Zeroizing;
 
 use super::say;
-use crate::auth::{AUTHORIZATION, basic_header};
+use crate::authority::GrantType;
+use crate::credentials::{AUTHORIZATION, basic_header};
 
 /// Where the server is, and how to print.
 #[derive(Debug, Clone, Args)]
@@ -126,7 +127,7 @@ pub struct ExchangeArgs {
     #[command(flatten)]
     client: ClientCredentials,
     /// `authorization_code` or `refresh_token`.
-    #[arg(long, default_value = "authorization_code")]
+    #[arg(long, default_value = GrantType::AuthorizationCode.as_str())]
     grant_type: String,
     /// The authorization code; `-` reads it from standard input, `@FILE` from a file.
     #[arg(long, default_value = "", allow_hyphen_values = true)]

@@ -7,7 +7,8 @@ use tessera_proto::v1::{ExchangeRequest, IntrospectRequest, IssueCodeRequest, Re
 
 use super::client::{Connection, Operator, authorized, connect, new_pkce, operator_header};
 use super::say;
-use crate::auth::basic_header;
+use crate::authority::{GrantType, TokenTypeHint};
+use crate::credentials::basic_header;
 
 /// `tessera demo`.
 #[derive(Debug, Args)]
@@ -155,7 +156,7 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     let app_auth = basic_header(&app.client_id, &app.client_secret);
     let exchange = ExchangeRequest {
-        grant_type: "authorization_code".to_owned(),
+        grant_type: GrantType::AuthorizationCode.as_str().to_owned(),
         code: code.code.clone(),
         redirect_uri: REDIRECT_URI.to_owned(),
         code_verifier: verifier.to_string(),
@@ -192,7 +193,7 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let api_auth = basic_header(&photo_api.client_id, &photo_api.client_secret);
     let introspect = IntrospectRequest {
         token: tokens.access_token.clone(),
-        token_type_hint: "access_token".to_owned(),
+        token_type_hint: TokenTypeHint::AccessToken.as_str().to_owned(),
     };
     let seen = api
         .introspect(authorized(introspect.clone(), &api_auth)?)

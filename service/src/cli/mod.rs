@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod demo;
+mod gateway;
 
 use core::net::SocketAddr;
 use core::time::Duration;
@@ -25,7 +26,7 @@ macro_rules! say {
 }
 pub(crate) use say;
 
-use crate::config::Config;
+use crate::config::{Config, StoreConfig};
 use crate::listener::{self, Limits};
 
 /// Tessera: an OAuth 2.0 token server over gRPC.
@@ -175,7 +176,9 @@ impl ServeArgs {
     /// The server configuration these flags describe.
     pub fn config(&self) -> Config {
         Config {
-            data_dir: self.data_dir.clone(),
+            store: StoreConfig::Embedded {
+                data_dir: self.data_dir.clone(),
+            },
             issuer: self.issuer.clone(),
             code_lifetime: self.code_lifetime,
             access_lifetime: self.access_lifetime,
@@ -209,7 +212,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => rotate(&data_dir, force),
         Command::Keys {
             command: KeysCommand::ExportGateway { data_dir, out },
-        } => crate::gateway::run(&data_dir, out.as_deref()),
+        } => gateway::run(&data_dir, out.as_deref()),
         Command::Register(args) => client::register(args).await,
         Command::IssueCode(args) => client::issue_code(args).await,
         Command::Exchange(args) => client::exchange(args).await,
@@ -316,7 +319,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             anyhow::anyhow!("cannot listen on {}: {e}; {hint}", args.listen)
         })?;
     let server = crate::Server::open(args.config())?;
-    server.serve(listener, shutdown_signal()).await
+    Ok(server.serve(listener, shutdown_signal()).await?)
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

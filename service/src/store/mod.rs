@@ -4,6 +4,7 @@
 //! Every entry except a client carries an expiry (unix seconds) after which the token it covers no
 //! longer verifies anyway, so [`Store::purge_expired`] keeps the state bounded.
 
+mod backend;
 mod file;
 mod overlay;
 mod record;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 
 use tessera_core::{ClientId, GrantId, TokenId};
 
+pub use self::backend::Backend;
 pub use self::file::{CheckedFile, FileError, KeyRecord};
 pub use self::record::ClientRecord;
 pub use self::redb::{DATABASE_FILE, RedbStore, Rows, Snapshot};

@@ -22,6 +22,7 @@ use tessera_core::{ClientId, GrantId, TokenId};
 use tokio::sync::oneshot;
 
 use super::{ClientRecord, FileError, PURGE_MARGIN, Rotation, Spend, Store, StoreError};
+use crate::clock::{SharedClock, SystemClock};
 
 /// client id → encoded [`ClientRecord`].
 pub(super) const CLIENTS: TableDefinition<'_, &[u8], &[u8]> = TableDefinition::new("clients");
@@ -139,6 +140,8 @@ pub struct RedbStore {
     /// Every authenticated call looks its client up: keep them decoded rather than open a read
     /// transaction (a global lock in redb) and decode the record each time.
     clients: Arc<ClientCache>,
+    /// What "now" is when a spend commits ([`Store::spend_code`]).
+    clock: SharedClock,
 }
 
 /// Decoded client records by id. Written through after each commit, so it never holds a record
@@ -257,7 +260,16 @@ impl RedbStore {
                 thread: Some(thread),
             }),
             clients: Arc::default(),
+            clock: SystemClock::shared(),
         })
+    }
+
+    /// This store reading the time of a spend's commit from `clock` (the system clock by
+    /// default): the same clock as the authority that checked the code.
+    #[must_use]
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Every entry of every table, read from one snapshot of the committed state: what a test
@@ -398,13 +410,14 @@ impl Store for RedbStore {
         family_expires_at: u64,
         family_deadline: u64,
     ) -> Result<Spend, StoreError> {
+        let clock = Arc::clone(&self.clock);
         self.write(move |tx| {
             let key = grant.as_bytes().as_slice();
             let spend = {
                 let mut spent = tx.open_table(SPENT_CODES)?;
                 if spent.get(key)?.is_some() {
                     Spend::Replayed
-                } else if crate::authority::now() >= code_expires_at {
+                } else if clock.now() >= code_expires_at {
                     // Read here, in the batch that commits: a purge may already have dropped
                     // the mark of a code at its expiry, so an expired code is never spent.
                     Spend::Expired
@@ -570,7 +583,7 @@ mod tests {
 
     /// A time base: spends read the real clock, so codes must expire after it.
     fn t() -> u64 {
-        crate::authority::now()
+        crate::clock::Clock::now(&crate::clock::SystemClock)
     }
 
     #[tokio::test]

@@ -35,7 +35,7 @@ pub(crate) struct TestServer {
     pub(crate) addr: SocketAddr,
     pub(crate) operator: String,
     shutdown: Option<oneshot::Sender<()>>,
-    handle: Option<JoinHandle<anyhow::Result<()>>>,
+    handle: Option<JoinHandle<Result<(), tessera_service::ServerError>>>,
 }
 
 impl TestServer {
@@ -44,7 +44,15 @@ impl TestServer {
     }
 
     pub(crate) async fn start_with(config: Config) -> Self {
-        let server = Server::open(config).unwrap();
+        Self::start_with_clock(config, tessera_service::SystemClock::shared()).await
+    }
+
+    /// A server whose time is `clock`: a test advances it instead of sleeping.
+    pub(crate) async fn start_with_clock(
+        config: Config,
+        clock: tessera_service::SharedClock,
+    ) -> Self {
+        let server = Server::open_with(config, clock).unwrap();
         let operator = std::fs::read_to_string(server.operator_token_path())
             .unwrap()
             .trim()
@@ -192,7 +200,7 @@ pub(crate) fn with_auth<T>(message: T, authorization: &str) -> Request<T> {
 pub(crate) fn basic<T>(message: T, client: &RegisterResponse) -> Request<T> {
     with_auth(
         message,
-        &tessera_service::auth::basic_header(&client.client_id, &client.client_secret),
+        &tessera_service::credentials::basic_header(&client.client_id, &client.client_secret),
     )
 }
 

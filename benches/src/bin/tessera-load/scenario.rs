@@ -74,8 +74,10 @@ impl Fixture {
             .register(with_auth(register_request("read write"), &target.operator))
             .await?
             .into_inner();
-        let basic =
-            tessera_service::auth::basic_header(&registered.client_id, &registered.client_secret);
+        let basic = tessera_service::credentials::basic_header(
+            &registered.client_id,
+            &registered.client_secret,
+        );
         let verifier = CodeVerifier::parse(VERIFIER)?;
         let challenge = CodeChallenge::s256(&verifier)
             .encode(&mut [0u8; CHALLENGE_TEXT_LEN])

@@ -20,7 +20,7 @@ pub(crate) struct Target {
 #[derive(Debug)]
 struct Running {
     shutdown: oneshot::Sender<()>,
-    task: JoinHandle<anyhow::Result<()>>,
+    task: JoinHandle<Result<(), tessera_service::ServerError>>,
     _data_dir: tempfile::TempDir,
 }
 

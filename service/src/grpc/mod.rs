@@ -1,4 +1,8 @@
-//! The `tessera.v1.TokenService` handlers: proto ↔ [`Authority`] translation and error mapping.
+//! The gRPC edge: `tessera.v1.TokenService` handlers that translate proto ↔ [`Authority`]
+//! types, credentials from metadata (`metadata.rs`) and the status mapping ([`status`]).
+
+mod metadata;
+pub mod status;
 
 use core::net::IpAddr;
 use std::sync::Arc;
@@ -11,9 +15,10 @@ use tessera_proto::v1::{
 };
 use tonic::{Request, Response, Status};
 
-use crate::auth::{basic_credentials, check_operator};
-use crate::authority::{Authority, CodeRequest, Introspected, Issued};
-use crate::error::Error;
+use self::metadata::{basic_credentials, check_operator};
+use crate::authority::{
+    Authority, ClientAuth, CodeRequest, GrantType, Issued, TokenRequest, TokenType, TokenTypeHint,
+};
 use crate::keys::OperatorToken;
 use crate::listener::PeerAddr;
 use crate::store::Store;
@@ -47,7 +52,7 @@ fn seconds(value: u64) -> i64 {
 fn token_response(issued: Issued) -> ExchangeResponse {
     ExchangeResponse {
         access_token: issued.access_token.expose().to_owned(),
-        token_type: "Bearer".to_owned(),
+        token_type: TokenType::Bearer.as_str().to_owned(),
         expires_in: i64::from(issued.expires_in),
         scope: issued.scope.as_str().to_owned(),
         refresh_token: issued.refresh_token.expose().to_owned(),
@@ -56,6 +61,21 @@ fn token_response(issued: Issued) -> ExchangeResponse {
 
 fn hex(id: &ClientId) -> String {
     id.to_string()
+}
+
+/// The grant of an `Exchange` request.
+fn token_request(r: &ExchangeRequest) -> Result<TokenRequest<'_>, Status> {
+    Ok(match GrantType::parse(&r.grant_type)? {
+        GrantType::AuthorizationCode => TokenRequest::AuthorizationCode {
+            code: &r.code,
+            redirect_uri: &r.redirect_uri,
+            code_verifier: &r.code_verifier,
+        },
+        GrantType::RefreshToken => TokenRequest::RefreshToken {
+            refresh_token: &r.refresh_token,
+            scope: &r.scope,
+        },
+    })
 }
 
 #[tonic::async_trait]
@@ -110,37 +130,12 @@ impl<S: Store> TokenService for TokenApi<S> {
         &self,
         request: Request<ExchangeRequest>,
     ) -> Result<Response<ExchangeResponse>, Status> {
-        let credentials = basic_credentials(request.metadata())?;
+        let basic = basic_credentials(request.metadata())?;
         let peer = peer(&request);
         let r = request.into_inner();
-        let issued = match r.grant_type.as_str() {
-            "authorization_code" => {
-                let client = self
-                    .authority
-                    .authenticate(credentials, &r.client_id, peer)
-                    .await?;
-                let issued = self
-                    .authority
-                    .exchange_code(&client, &r.code, &r.redirect_uri, &r.code_verifier)
-                    .await?;
-                self.authority.settle(client).await;
-                issued
-            }
-            "refresh_token" => {
-                let client = self
-                    .authority
-                    .authenticate(credentials, &r.client_id, peer)
-                    .await?;
-                let issued = self
-                    .authority
-                    .refresh(&client, &r.refresh_token, &r.scope)
-                    .await?;
-                self.authority.settle(client).await;
-                issued
-            }
-            "" => return Err(Error::MissingField("grant_type").into()),
-            _ => return Err(Error::UnsupportedGrantType.into()),
-        };
+        let grant = token_request(&r)?;
+        let credentials = ClientAuth::new(basic, &r.client_id)?;
+        let issued = self.authority.token(credentials, peer, grant).await?;
         Ok(Response::new(token_response(issued)))
     }
 
@@ -148,45 +143,29 @@ impl<S: Store> TokenService for TokenApi<S> {
         &self,
         request: Request<IntrospectRequest>,
     ) -> Result<Response<IntrospectResponse>, Status> {
-        let credentials = basic_credentials(request.metadata())?;
-        let caller = self
-            .authority
-            .authenticate_confidential(credentials, peer(&request))
-            .await?;
+        let credentials = ClientAuth::new(basic_credentials(request.metadata())?, "")?;
+        let peer = peer(&request);
         let r = request.into_inner();
-        let found = self
+        let hint = TokenTypeHint::parse(&r.token_type_hint);
+        let Some(found) = self
             .authority
-            .introspect(&caller, &r.token, &r.token_type_hint)
-            .await?;
-        self.authority.settle(caller).await;
-        let Some(found) = found else {
+            .introspect(credentials, peer, &r.token, hint)
+            .await?
+        else {
             return Ok(Response::new(IntrospectResponse::default()));
         };
-        let (token_type, jti, iat, exp) = match &found {
-            Introspected::Access(c) => (
-                "Bearer",
-                c.token_id().to_string(),
-                c.issued_at(),
-                c.expires_at(),
-            ),
-            Introspected::Refresh(c) => (
-                "refresh_token",
-                c.token_id().to_string(),
-                c.issued_at(),
-                c.expires_at(),
-            ),
-        };
+        let (iat, exp) = found.times();
         let grant = found.grant();
         Ok(Response::new(IntrospectResponse {
             active: true,
             scope: grant.scope.as_str().to_owned(),
             client_id: hex(&grant.client_id),
             sub: grant.subject.as_str().to_owned(),
-            token_type: token_type.to_owned(),
+            token_type: found.token_type().as_str().to_owned(),
             exp: seconds(exp),
             iat: seconds(iat),
             iss: self.authority.config().issuer.clone(),
-            jti,
+            jti: found.token_id().to_string(),
             aud: grant.audience.iter().map(hex).collect(),
         }))
     }
@@ -195,17 +174,14 @@ impl<S: Store> TokenService for TokenApi<S> {
         &self,
         request: Request<RevokeRequest>,
     ) -> Result<Response<RevokeResponse>, Status> {
-        let credentials = basic_credentials(request.metadata())?;
+        let basic = basic_credentials(request.metadata())?;
         let peer = peer(&request);
         let r = request.into_inner();
-        let caller = self
-            .authority
-            .authenticate(credentials, &r.client_id, peer)
-            .await?;
+        let credentials = ClientAuth::new(basic, &r.client_id)?;
+        let hint = TokenTypeHint::parse(&r.token_type_hint);
         self.authority
-            .revoke(&caller, &r.token, &r.token_type_hint)
+            .revoke(credentials, peer, &r.token, hint)
             .await?;
-        self.authority.settle(caller).await;
         Ok(Response::new(RevokeResponse {}))
     }
 }

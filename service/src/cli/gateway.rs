@@ -17,7 +17,7 @@ use crate::keys::{KEYS_FILE, read_keys};
 ///
 /// # Errors
 /// The I/O error (a missing keys file is `NotFound`), or `InvalidData` for a damaged one.
-pub fn export(dir: &Path) -> io::Result<Provisioning> {
+pub(crate) fn export(dir: &Path) -> io::Result<Provisioning> {
     let masters = read_keys(&dir.join(KEYS_FILE))?;
     let keys: Vec<SubKey> = masters
         .iter()
@@ -31,7 +31,7 @@ pub fn export(dir: &Path) -> io::Result<Provisioning> {
 ///
 /// # Errors
 /// A missing or damaged keys file, a terminal as the only destination, or the I/O error.
-pub fn run(data_dir: &Path, out: Option<&Path>) -> anyhow::Result<()> {
+pub(crate) fn run(data_dir: &Path, out: Option<&Path>) -> anyhow::Result<()> {
     let keys_path = data_dir.join(KEYS_FILE);
     let blob = export(data_dir).with_context(|| {
         format!(
@@ -105,6 +105,10 @@ mod tests {
 
     use tessera_core::{AccessToken, ClientId, Grant, GrantId, KeyId, Scope, Subject};
 
+    fn now() -> u64 {
+        crate::clock::Clock::now(&crate::clock::SystemClock)
+    }
+
     use super::*;
     use crate::config::Config;
     use crate::datadir;
@@ -115,9 +119,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let rng = SharedRng::from_os().unwrap();
         let config = Config::new(dir.path());
-        drop(datadir::open(&config, &rng).unwrap());
+        drop(datadir::open(dir.path(), &config, &rng, now()).unwrap());
         datadir::rotate(dir.path(), &rng, false).unwrap();
-        let server = datadir::open(&config, &rng).unwrap().keyring;
+        let server = datadir::open(dir.path(), &config, &rng, now())
+            .unwrap()
+            .keyring;
 
         let blob = export(dir.path()).unwrap();
         let gateway = Provisioning::decode(blob.expose()).unwrap();
@@ -173,7 +179,7 @@ mod tests {
     fn the_file_is_0600_even_over_a_wider_one_and_a_terminal_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let rng = SharedRng::from_os().unwrap();
-        drop(datadir::open(&Config::new(dir.path()), &rng).unwrap());
+        drop(datadir::open(dir.path(), &Config::new(dir.path()), &rng, now()).unwrap());
         let blob = export(dir.path()).unwrap();
 
         let out = dir.path().join("gw.keys");

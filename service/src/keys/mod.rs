@@ -17,6 +17,10 @@ use zeroize::Zeroizing;
 
 use crate::rng::SharedRng;
 
+mod source;
+
+pub use self::source::KeySource;
+
 /// The master keys' file name in the data directory.
 pub const KEYS_FILE: &str = "keys";
 /// The operator token's file name in the data directory.

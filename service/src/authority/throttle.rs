@@ -14,11 +14,11 @@ use std::sync::{Mutex, PoisonError};
 
 /// Most keys whose failures are counted at once, per table. When the table is full, closed
 /// windows go first, then the oldest open one.
-pub const MAX_TRACKED: usize = 16 * 1024;
+pub(crate) const MAX_TRACKED: usize = 16 * 1024;
 
 /// The key a source address is counted under: an IPv4 address, or the /64 network of an IPv6
 /// one (one host usually holds a whole /64), with IPv4-mapped addresses read as IPv4.
-pub fn source_key(addr: IpAddr) -> IpAddr {
+pub(crate) fn source_key(addr: IpAddr) -> IpAddr {
     match addr {
         IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -47,7 +47,7 @@ impl Window {
 
 /// Failed authentications per key (a client id, a source address), per window.
 #[derive(Debug)]
-pub struct Throttle<K> {
+pub(crate) struct Throttle<K> {
     limit: u32,
     window: u64,
     capacity: usize,
@@ -57,7 +57,7 @@ pub struct Throttle<K> {
 impl<K: Copy + Eq + Hash> Throttle<K> {
     /// Allows `limit` failures per key in a window of `window` seconds (both at least 1;
     /// `Config::validate` checks).
-    pub fn new(limit: u32, window: u32) -> Self {
+    pub(crate) fn new(limit: u32, window: u32) -> Self {
         Self::with_capacity(limit, window, MAX_TRACKED)
     }
 
@@ -76,14 +76,14 @@ impl<K: Copy + Eq + Hash> Throttle<K> {
     }
 
     /// False if `client` has used up its failures in the window open at `now`.
-    pub fn allows(&self, client: &K, now: u64) -> bool {
+    pub(crate) fn allows(&self, client: &K, now: u64) -> bool {
         self.windows()
             .get(client)
             .is_none_or(|w| !w.is_open(now, self.window) || w.failures < self.limit)
     }
 
     /// Counts a failed authentication of `client` at `now`; true if it used up the last one.
-    pub fn record_failure(&self, client: K, now: u64) -> bool {
+    pub(crate) fn record_failure(&self, client: K, now: u64) -> bool {
         let mut windows = self.windows();
         if let Some(w) = windows.get_mut(&client) {
             if w.is_open(now, self.window) {
@@ -119,12 +119,13 @@ impl<K: Copy + Eq + Hash> Throttle<K> {
     }
 
     /// Forgets the windows closed at `now`.
-    pub fn purge(&self, now: u64) {
+    pub(crate) fn purge(&self, now: u64) {
         self.windows().retain(|_, w| w.is_open(now, self.window));
     }
 
     /// How many keys are counted now.
-    pub fn tracked(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn tracked(&self) -> usize {
         self.windows().len()
     }
 }

@@ -15,15 +15,18 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
 use subtle::ConstantTimeEq;
 use tessera_core::{KeyId, Keyring, MAX_KEYS, MasterKey};
 
-use crate::authority;
+use crate::clock::{Clock as _, SystemClock};
 use crate::config::Config;
 use crate::keys::{self, KEYS_FILE, OperatorToken};
 use crate::rng::SharedRng;
 use crate::store::{CheckedFile, DATABASE_FILE, KeyRecord, RedbStore};
+
+mod error;
+
+pub use self::error::DataDirError;
 
 /// The three parts of a data directory.
 #[derive(Debug)]
@@ -45,12 +48,10 @@ pub struct Opened {
     pub store: RedbStore,
 }
 
-fn exists(path: &Path) -> anyhow::Result<bool> {
-    path.try_exists().with_context(|| {
-        format!(
-            "cannot look for {}; give the server's user access to its directory",
-            path.display()
-        )
+fn exists(path: &Path) -> Result<bool, DataDirError> {
+    path.try_exists().map_err(|source| DataDirError::LookFor {
+        path: path.to_owned(),
+        source,
     })
 }
 
@@ -65,7 +66,7 @@ impl Parts {
     }
 
     /// Which parts exist: (keys, operator token, database).
-    fn present(&self) -> anyhow::Result<(bool, bool, bool)> {
+    fn present(&self) -> Result<(bool, bool, bool), DataDirError> {
         Ok((
             exists(&self.keys)?,
             exists(&self.operator_token)?,
@@ -74,36 +75,32 @@ impl Parts {
     }
 
     /// The error for a directory that holds some parts but not all.
-    fn incomplete(&self, present: (bool, bool, bool)) -> anyhow::Error {
+    fn incomplete(&self, present: (bool, bool, bool)) -> DataDirError {
         let (keys, operator_token, database) = present;
-        let missing = if !database {
-            format!(
-                "{} is missing while {} exists: restore the database from a backup of this data \
-                 directory (if the directory never served, remove it to start afresh)",
-                self.database.display(),
-                self.keys.display()
-            )
+        if !database {
+            DataDirError::DatabaseMissing {
+                database: self.database.clone(),
+                keys: self.keys.clone(),
+            }
         } else if !keys {
-            format!(
-                "{} is missing: every stored client secret and every token depends on these \
-                 keys; restore the file from a backup of this data directory",
-                self.keys.display()
-            )
+            DataDirError::KeysMissing {
+                keys: self.keys.clone(),
+            }
         } else if !operator_token {
-            format!(
-                "{} is missing: restore it from a backup of this data directory",
-                self.operator_token.display()
-            )
+            DataDirError::OperatorTokenMissing {
+                path: self.operator_token.clone(),
+            }
         } else {
-            format!("{} is incomplete", self.dir.display())
-        };
-        anyhow::anyhow!(missing)
+            DataDirError::Incomplete {
+                dir: self.dir.clone(),
+            }
+        }
     }
 
     /// Reads and checks every part without changing any: the keys and operator token (private,
     /// well-formed), the database (redb's integrity check, on a copy-on-write view), and that the
     /// keys are the ones the database recorded.
-    fn read(&self) -> anyhow::Result<(Vec<MasterKey>, OperatorToken, CheckedFile, Records)> {
+    fn read(&self) -> Result<(Vec<MasterKey>, OperatorToken, CheckedFile, Records), DataDirError> {
         for path in [&self.keys, &self.operator_token] {
             keys::check_private(path).map_err(|e| file_error(path, e))?;
         }
@@ -111,12 +108,13 @@ impl Parts {
         let operator = keys::read_operator_token(&self.operator_token)
             .map_err(|e| file_error(&self.operator_token, e))?;
         let checked = CheckedFile::open(&self.database)?;
-        let recorded = checked.key_records().map_err(|e| {
-            anyhow::anyhow!(
-                "{} is damaged (its key records: {e}): restore the data directory from a backup",
-                self.database.display()
-            )
-        })?;
+        let recorded = checked
+            .key_records()
+            .map_err(|source| DataDirError::DamagedRecord {
+                database: self.database.clone(),
+                what: "its key records",
+                source,
+            })?;
         let records = self.reconcile(&master_keys, recorded)?;
         Ok((master_keys, operator, checked, records))
     }
@@ -126,7 +124,7 @@ impl Parts {
         &self,
         master_keys: &[MasterKey],
         recorded: BTreeMap<u16, KeyRecord>,
-    ) -> anyhow::Result<Records> {
+    ) -> Result<Records, DataDirError> {
         if recorded.is_empty() {
             // A database from before the records: adopt the keys file as it is.
             return Ok(Records {
@@ -134,43 +132,47 @@ impl Parts {
                 adopted: true,
             });
         }
-        let restore = "restore the keys file that belongs with this database from a backup";
         for (line, key) in (1..).zip(master_keys) {
             let id = key.id().get();
             match recorded.get(&id) {
                 Some(record) => {
                     if !bool::from(record.fingerprint.ct_eq(&key.fingerprint())) {
-                        bail!(
-                            "{} key {id} (line {line}) is not the key {} recorded under that id: \
-                             the file is damaged or belongs to another data directory; {restore}",
-                            self.keys.display(),
-                            self.database.display()
-                        );
+                        return Err(DataDirError::KeyMismatch {
+                            keys: self.keys.clone(),
+                            id,
+                            line,
+                            database: self.database.clone(),
+                        });
                     }
                 }
-                None => bail!(
-                    "{} holds key {id} (line {line}), which {} has no record of: the file belongs \
-                     to another data directory or was edited; {restore}",
-                    self.keys.display(),
-                    self.database.display()
-                ),
+                None => {
+                    return Err(DataDirError::UnrecordedKey {
+                        keys: self.keys.clone(),
+                        id,
+                        line,
+                        database: self.database.clone(),
+                    });
+                }
             }
         }
         let (first, last) = match (master_keys.first(), master_keys.last()) {
             (Some(first), Some(last)) => (first.id().get(), last.id().get()),
-            _ => bail!("{} holds no key; {restore}", self.keys.display()),
+            _ => {
+                return Err(DataDirError::NoKey {
+                    keys: self.keys.clone(),
+                });
+            }
         };
         for (&id, record) in recorded.range(first..) {
             let listed = master_keys.iter().any(|key| key.id().get() == id);
             // A key added by a rotation that stopped before writing the keys file never minted.
             let unfinished_rotation = id > last && record.active_since.is_none();
             if !listed && !unfinished_rotation {
-                bail!(
-                    "{} lacks key {id}, which {} recorded: it is an older copy or was edited; \
-                     {restore}",
-                    self.keys.display(),
-                    self.database.display()
-                );
+                return Err(DataDirError::KeyMissing {
+                    keys: self.keys.clone(),
+                    id,
+                    database: self.database.clone(),
+                });
             }
         }
         Ok(Records {
@@ -181,19 +183,10 @@ impl Parts {
 }
 
 /// An error about one secret file, naming it once.
-fn file_error(path: &Path, e: io::Error) -> anyhow::Error {
-    match e.kind() {
-        // Our own messages already name the file.
-        io::ErrorKind::InvalidData | io::ErrorKind::PermissionDenied
-            if e.get_ref().is_some() && e.raw_os_error().is_none() =>
-        {
-            anyhow::anyhow!(e.to_string())
-        }
-        io::ErrorKind::PermissionDenied => anyhow::anyhow!(
-            "cannot read {}: {e}; run the server as the user that owns the data directory",
-            path.display()
-        ),
-        _ => anyhow::anyhow!("cannot read {}: {e}", path.display()),
+fn file_error(path: &Path, source: io::Error) -> DataDirError {
+    DataDirError::SecretFile {
+        path: path.to_owned(),
+        source,
     }
 }
 
@@ -239,12 +232,12 @@ impl Records {
 
 /// Prepares the directory itself: creates it (mode 0700) if it does not exist; warns if group or
 /// others may list it (the secret files inside are refused unless mode 0600 anyway).
-fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
+fn prepare_dir(dir: &Path) -> Result<(), DataDirError> {
     match fs::metadata(dir) {
-        Ok(metadata) if !metadata.is_dir() => bail!(
-            "{} is not a directory: choose another --data-dir",
-            dir.display()
-        ),
+        Ok(metadata) if !metadata.is_dir() => Err(DataDirError::NotADirectory {
+            dir: dir.to_owned(),
+            advice: ": choose another --data-dir",
+        }),
         Ok(metadata) => {
             let mode = metadata.permissions().mode() & 0o777;
             if mode & 0o077 != 0 {
@@ -266,18 +259,16 @@ fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
                 .recursive(true)
                 .mode(0o700)
                 .create(dir)
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "cannot create the data directory {}: {e}; create it (mode 0700, owned by \
-                     the server's user) or choose another --data-dir",
-                        dir.display()
-                    )
+                .map_err(|source| DataDirError::CannotCreate {
+                    dir: dir.to_owned(),
+                    source,
                 })
         }
-        Err(e) => bail!(
-            "cannot open the data directory {}: {e}; give the server's user access to it",
-            dir.display()
-        ),
+        Err(source) => Err(DataDirError::CannotOpen {
+            dir: dir.to_owned(),
+            source,
+            advice: "; give the server's user access to it",
+        }),
     }
 }
 
@@ -288,17 +279,21 @@ fn longest_lifetime(config: &Config) -> u64 {
         .max(u64::from(config.code_lifetime))
 }
 
-/// Opens the data directory of `config` for a server: creates all of it on first start (an
+/// Opens the data directory `dir` for a server running with `config`: creates all of it on first start (an
 /// absent or empty directory), else checks every part (nothing is changed if a check fails) and
 /// records that the last key of the keys file now mints.
 ///
 /// # Errors
 /// A missing, unreadable, group- or world-readable, damaged or mismatched part, each naming the
 /// file and the fix; an I/O or entropy failure.
-pub fn open(config: &Config, rng: &SharedRng) -> anyhow::Result<Opened> {
-    let parts = Parts::of(&config.data_dir);
+pub fn open(
+    dir: &Path,
+    config: &Config,
+    rng: &SharedRng,
+    now: u64,
+) -> Result<Opened, DataDirError> {
+    let parts = Parts::of(dir);
     prepare_dir(&parts.dir)?;
-    let now = authority::now();
     match parts.present()? {
         (false, false, false) => create(&parts, config, rng, now),
         (true, true, true) => {
@@ -309,12 +304,13 @@ pub fn open(config: &Config, rng: &SharedRng) -> anyhow::Result<Opened> {
             let store = RedbStore::open_checked(checked)?;
             // A restart with the same keys and lifetimes writes nothing.
             if started != before {
-                store.write_key_records(&started).map_err(|e| {
-                    anyhow::anyhow!(
-                        "cannot record the keys in {}: {e}",
-                        parts.database.display()
-                    )
-                })?;
+                store
+                    .write_key_records(&started)
+                    .map_err(|source| DataDirError::CannotRecord {
+                        database: parts.database.clone(),
+                        what: "the keys",
+                        source,
+                    })?;
             }
             if adopted {
                 tracing::info!(
@@ -336,27 +332,42 @@ pub fn open(config: &Config, rng: &SharedRng) -> anyhow::Result<Opened> {
 
 /// First start: the first key, the operator token, then the database that records the key. If a
 /// step fails, what this start created is removed again.
-fn create(parts: &Parts, config: &Config, rng: &SharedRng, now: u64) -> anyhow::Result<Opened> {
+fn create(
+    parts: &Parts,
+    config: &Config,
+    rng: &SharedRng,
+    now: u64,
+) -> Result<Opened, DataDirError> {
     let first = rng.with(|rng| MasterKey::generate(KeyId::new(1), rng));
     let created = (|| {
-        keys::write_keys(&parts.keys, core::slice::from_ref(&first))
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", parts.keys.display()))?;
+        keys::write_keys(&parts.keys, core::slice::from_ref(&first)).map_err(|source| {
+            DataDirError::CannotWrite {
+                path: parts.keys.clone(),
+                source,
+            }
+        })?;
         tracing::info!(path = %parts.keys.display(), "generated the first master key");
-        let operator = keys::generate_operator_token(&parts.dir, rng)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", parts.operator_token.display()))?;
+        let operator = keys::generate_operator_token(&parts.dir, rng).map_err(|source| {
+            DataDirError::CannotWrite {
+                path: parts.operator_token.clone(),
+                source,
+            }
+        })?;
         let store = RedbStore::open_file(&parts.database, true)?;
         let records = Records {
             keys: BTreeMap::new(),
             adopted: false,
         }
         .started(core::slice::from_ref(&first), now, longest_lifetime(config));
-        store.write_key_records(&records).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot record the keys in {}: {e}",
-                parts.database.display()
-            )
-        })?;
-        let keyring = keys::keyring_of(core::slice::from_ref(&first))?;
+        store
+            .write_key_records(&records)
+            .map_err(|source| DataDirError::CannotRecord {
+                database: parts.database.clone(),
+                what: "the keys",
+                source,
+            })?;
+        let keyring =
+            keys::keyring_of(core::slice::from_ref(&first)).map_err(DataDirError::Keys)?;
         Ok(Opened {
             keyring,
             operator,
@@ -386,28 +397,43 @@ pub struct Checked {
 ///
 /// # Errors
 /// The first problem, naming the file and the fix.
-pub fn check(dir: &Path) -> anyhow::Result<Checked> {
+pub fn check(dir: &Path) -> Result<Checked, DataDirError> {
     let parts = Parts::of(dir);
     match fs::metadata(dir) {
         Ok(metadata) if metadata.is_dir() => {}
-        Ok(_) => bail!("{} is not a directory", dir.display()),
-        Err(e) => bail!("cannot open the data directory {}: {e}", dir.display()),
+        Ok(_) => {
+            return Err(DataDirError::NotADirectory {
+                dir: dir.to_owned(),
+                advice: "",
+            });
+        }
+        Err(source) => {
+            return Err(DataDirError::CannotOpen {
+                dir: dir.to_owned(),
+                source,
+                advice: "",
+            });
+        }
     }
     match parts.present()? {
         (true, true, true) => {}
-        (false, false, false) => bail!(
-            "{} holds no data directory (no keys, operator_token or tessera.redb)",
-            dir.display()
-        ),
+        (false, false, false) => {
+            return Err(DataDirError::NoDataDirectory {
+                dir: dir.to_owned(),
+                advice: " (no keys, operator_token or tessera.redb)",
+            });
+        }
         present => return Err(parts.incomplete(present)),
     }
     let (master_keys, _, checked, _) = parts.read()?;
-    let verifiers_by_key = checked.verifiers_by_key().map_err(|e| {
-        anyhow::anyhow!(
-            "{} is damaged (a client record: {e}): restore the data directory from a backup",
-            parts.database.display()
-        )
-    })?;
+    let verifiers_by_key =
+        checked
+            .verifiers_by_key()
+            .map_err(|source| DataDirError::DamagedRecord {
+                database: parts.database.clone(),
+                what: "a client record",
+                source,
+            })?;
     Ok(Checked {
         keys: master_keys.iter().map(MasterKey::id).collect(),
         verifiers_by_key,
@@ -472,31 +498,32 @@ fn still_needed(record: Option<&KeyRecord>, verifiers: u64, now: u64) -> Vec<Str
 /// # Errors
 /// Any problem [`check`] reports, the database in use (stop the server first), a key still
 /// needed without `force`, exhausted key ids, or an I/O failure.
-pub fn rotate(dir: &Path, rng: &SharedRng, force: bool) -> anyhow::Result<Rotated> {
+pub fn rotate(dir: &Path, rng: &SharedRng, force: bool) -> Result<Rotated, DataDirError> {
     let parts = Parts::of(dir);
     match parts.present()? {
         (true, true, true) => {}
-        (false, false, false) => bail!(
-            "{} holds no data directory: start the server once to create it",
-            dir.display()
-        ),
+        (false, false, false) => {
+            return Err(DataDirError::NoDataDirectory {
+                dir: dir.to_owned(),
+                advice: ": start the server once to create it",
+            });
+        }
         present => return Err(parts.incomplete(present)),
     }
     let (mut master_keys, _, checked, records) = parts.read()?;
     if records.adopted {
-        bail!(
-            "{} has no record of its keys yet (it was created by an older version): start the \
-             server once so it records them, stop it, then rotate",
-            parts.database.display()
-        );
+        return Err(DataDirError::NotRecorded {
+            database: parts.database.clone(),
+        });
     }
-    let verifiers = checked.verifiers_by_key().map_err(|e| {
-        anyhow::anyhow!(
-            "{} is damaged (a client record: {e}): restore the data directory from a backup",
-            parts.database.display()
-        )
-    })?;
-    let now = authority::now();
+    let verifiers = checked
+        .verifiers_by_key()
+        .map_err(|source| DataDirError::DamagedRecord {
+            database: parts.database.clone(),
+            what: "a client record",
+            source,
+        })?;
+    let now = SystemClock.now();
     let newest = master_keys
         .iter()
         .map(|key| key.id().get())
@@ -504,10 +531,9 @@ pub fn rotate(dir: &Path, rng: &SharedRng, force: bool) -> anyhow::Result<Rotate
         .max()
         .unwrap_or(0);
     let Some(next) = newest.checked_add(1) else {
-        bail!(
-            "{}: key ids are exhausted (65535 used)",
-            parts.keys.display()
-        );
+        return Err(DataDirError::KeyIdsExhausted {
+            keys: parts.keys.clone(),
+        });
     };
     let added = KeyId::new(next);
     master_keys.push(rng.with(|rng| MasterKey::generate(added, rng)));
@@ -525,15 +551,12 @@ pub fn rotate(dir: &Path, rng: &SharedRng, force: bool) -> anyhow::Result<Rotate
         })
         .collect();
     if !force && let Some((id, needs)) = retired.iter().find(|(_, needs)| !needs.is_empty()) {
-        bail!(
-            "rotating would retire key {id}, but {}; nothing was changed. Retire it anyway with \
-             --force (those clients must be registered again and those tokens stop verifying), \
-             or wait: a client's secret moves to the active key the next time one of its \
-             requests succeeds",
-            needs.join(" and ")
-        );
+        return Err(DataDirError::KeyStillNeeded {
+            id: *id,
+            needs: needs.clone(),
+        });
     }
-    keys::keyring_of(&master_keys)?;
+    keys::keyring_of(&master_keys).map_err(DataDirError::Keys)?;
     let mut recorded = records.keys;
     if let Some(key) = master_keys.last() {
         recorded.insert(
@@ -547,15 +570,18 @@ pub fn rotate(dir: &Path, rng: &SharedRng, force: bool) -> anyhow::Result<Rotate
         );
     }
     let store = RedbStore::open_checked(checked)?;
-    store.write_key_records(&recorded).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot record the new key in {}: {e}",
-            parts.database.display()
-        )
-    })?;
+    store
+        .write_key_records(&recorded)
+        .map_err(|source| DataDirError::CannotRecord {
+            database: parts.database.clone(),
+            what: "the new key",
+            source,
+        })?;
     drop(store);
-    keys::write_keys(&parts.keys, &master_keys)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", parts.keys.display()))?;
+    keys::write_keys(&parts.keys, &master_keys).map_err(|source| DataDirError::CannotWrite {
+        path: parts.keys.clone(),
+        source,
+    })?;
     Ok(Rotated {
         added,
         kept: master_keys.iter().map(MasterKey::id).collect(),

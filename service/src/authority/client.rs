@@ -1,0 +1,203 @@
+//! Client authentication (RFC 6749 §2.3, §3.2.1) with its failed-auth throttle (§10.10), from
+//! transport-neutral credentials, and the re-hash of a secret after a key rotation.
+
+use core::net::IpAddr;
+use core::time::Duration;
+use std::sync::Arc;
+
+use tessera_core::{ClientId, ClientSecret, Keyring, SecretVerifier};
+
+use super::throttle::source_key;
+use super::{Authority, Error};
+use crate::credentials::BasicCredentials;
+use crate::store::{ClientRecord, Store};
+
+/// How long a failed authentication waits for its answer once its client or its source is
+/// throttled: a guesser's stream is held, a right secret is never delayed.
+pub const THROTTLED_DELAY: Duration = Duration::from_secs(1);
+
+/// How a request's client authenticates, whatever carried it (a gRPC `authorization` entry
+/// now; HTTP headers or form fields at an HTTP edge).
+#[derive(Debug)]
+pub enum ClientAuth {
+    /// A confidential client's id and secret (`client_secret_basic`).
+    Basic {
+        /// The id it claims.
+        client_id: ClientId,
+        /// The secret it presented.
+        secret: ClientSecret,
+    },
+    /// No secret: a public client naming itself (`none`), or no client at all.
+    None {
+        /// The `client_id` the request names, if any.
+        client_id: Option<ClientId>,
+    },
+}
+
+impl ClientAuth {
+    /// The credentials of a request that carried `basic` credentials, if any, and named
+    /// `client_id` in its body (empty: none). A body `client_id` beside Basic credentials must
+    /// name the same client.
+    ///
+    /// # Errors
+    /// `invalid_client` for a malformed `client_id`, or one that differs from the Basic one.
+    pub fn new(basic: Option<BasicCredentials>, client_id: &str) -> Result<Self, Error> {
+        let named = (!client_id.is_empty())
+            .then(|| ClientId::parse(client_id).map_err(|_| Error::BadCredentials))
+            .transpose()?;
+        match basic {
+            Some(BasicCredentials { client_id, secret }) => {
+                if named.is_some_and(|named| named != client_id) {
+                    return Err(Error::BadCredentials);
+                }
+                Ok(Self::Basic { client_id, secret })
+            }
+            None => Ok(Self::None { client_id: named }),
+        }
+    }
+}
+
+/// An authenticated client, for the rest of its request. After a key rotation it also holds
+/// the presented secret, so [`Authority::settle`] can re-hash it once the request succeeded.
+#[derive(Debug)]
+#[must_use = "pass it to `Authority::settle` when the request succeeds"]
+pub(super) struct Caller {
+    client: Arc<ClientRecord>,
+    stale_secret: Option<(ClientSecret, Arc<Keyring>)>,
+}
+
+impl core::ops::Deref for Caller {
+    type Target = ClientRecord;
+
+    fn deref(&self) -> &ClientRecord {
+        &self.client
+    }
+}
+
+impl<S: Store> Authority<S> {
+    /// Authenticates the client of a request: Basic credentials for a confidential client, or
+    /// a `client_id` alone for a public one (RFC 6749 §2.3, §3.2.1). `peer` is the source
+    /// address, where the transport knows it.
+    ///
+    /// A presented secret is always checked, and a right one always accepted: the throttles
+    /// ([`Throttle`](super::throttle::Throttle)) only answer wrong ones. A wrong secret for a
+    /// registered client counts against the client and against the source; once either has
+    /// used up its failures in the window, further wrong secrets are answered
+    /// [`Error::Throttled`] after [`THROTTLED_DELAY`]. So nobody can lock a client out, and
+    /// guessing stays what it is anyway: a 256-bit secret guessed with probability 2^-128
+    /// after 2^128 tries.
+    ///
+    /// # Errors
+    /// `invalid_client` if the credentials are missing or wrong; [`Error::Throttled`] for a
+    /// wrong secret past a throttle.
+    pub(super) async fn authenticate(
+        &self,
+        keyring: &Arc<Keyring>,
+        credentials: ClientAuth,
+        peer: Option<IpAddr>,
+    ) -> Result<Caller, Error> {
+        match credentials {
+            ClientAuth::Basic { client_id, secret } => {
+                let client = self
+                    .store
+                    .client(client_id)
+                    .await?
+                    .ok_or(Error::BadCredentials)?;
+                let verifier = client.verifier.as_ref().ok_or(Error::BadCredentials)?;
+                let keys = keyring.client_secrets();
+                if verifier.verify(keys, &client.id, &secret).is_err() {
+                    return Err(self.failed(client.id, peer).await);
+                }
+                let stale = Some(verifier.key_id()) != keys.active_id();
+                Ok(Caller {
+                    client,
+                    stale_secret: stale.then(|| (secret, Arc::clone(keyring))),
+                })
+            }
+            ClientAuth::None { client_id: None } => Err(Error::MissingCredentials),
+            ClientAuth::None {
+                client_id: Some(id),
+            } => match self.store.client(id).await? {
+                Some(client) if client.is_public() => Ok(Caller {
+                    client,
+                    stale_secret: None,
+                }),
+                // A confidential client must authenticate (RFC 6749 §3.2.1).
+                Some(_) => Err(Error::MissingCredentials),
+                None => Err(Error::BadCredentials),
+            },
+        }
+    }
+
+    /// Authenticates a confidential client (introspection callers: public clients cannot).
+    ///
+    /// # Errors
+    /// `invalid_client` without valid Basic credentials.
+    pub(super) async fn authenticate_confidential(
+        &self,
+        keyring: &Arc<Keyring>,
+        credentials: ClientAuth,
+        peer: Option<IpAddr>,
+    ) -> Result<Caller, Error> {
+        match credentials {
+            ClientAuth::Basic { .. } => self.authenticate(keyring, credentials, peer).await,
+            ClientAuth::None { .. } => Err(Error::IntrospectionNeedsCredentials),
+        }
+    }
+
+    /// Counts a wrong secret for `client` from `peer`, and answers it.
+    async fn failed(&self, client: ClientId, peer: Option<IpAddr>) -> Error {
+        let now = self.now();
+        let peer_text = peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string());
+        let client_was = self.clients.allows(&client, now);
+        if self.clients.record_failure(client, now) {
+            tracing::warn!(client_id = %client, peer = %peer_text,
+                "too many failed authentications: client throttled");
+        }
+        let source = peer.map(source_key);
+        let source_was = source.is_none_or(|s| self.sources.allows(&s, now));
+        if let Some(source) = source
+            && self.sources.record_failure(source, now)
+        {
+            tracing::warn!(client_id = %client, peer = %peer_text,
+                "too many failed authentications: source throttled");
+        }
+        tracing::debug!(client_id = %client, peer = %peer_text, "client authentication failed");
+        if client_was && source_was {
+            Error::BadCredentials
+        } else {
+            tokio::time::sleep(THROTTLED_DELAY).await;
+            Error::Throttled
+        }
+    }
+
+    /// Ends a successful request of `caller`: after a key rotation, re-hashes its secret's
+    /// verifier under the active key, so it keeps working once its old key is retired
+    /// ([`tessera_core::MAX_KEYS`]). Called only on success, so a failed request changes
+    /// nothing; a failure here only delays the re-hash.
+    pub(super) async fn settle(&self, caller: Caller) {
+        let Caller {
+            client,
+            stale_secret: Some((secret, keyring)),
+        } = caller
+        else {
+            return;
+        };
+        let updated = match SecretVerifier::new(keyring.client_secrets(), &client.id, &secret) {
+            Ok(verifier) => ClientRecord {
+                verifier: Some(verifier),
+                ..ClientRecord::clone(&client)
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot re-hash a client secret");
+                return;
+            }
+        };
+        match self.store.insert_client(updated).await {
+            Ok(()) => {
+                tracing::info!(client_id = %client.id, "re-hashed a client secret under the active key")
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot store a re-hashed client secret"),
+        }
+    }
+}

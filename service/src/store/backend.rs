@@ -1,0 +1,115 @@
+//! The backend a [`StoreConfig`](crate::config::StoreConfig) selected, as one [`Store`]: the
+//! server and its handlers run over it and never name a backend. A new backend is a variant
+//! here and one arm per method.
+
+use std::sync::Arc;
+
+use tessera_core::{ClientId, GrantId, TokenId};
+
+use super::{ClientRecord, RedbStore, Rotation, Spend, Store, StoreError};
+
+/// One of the storage backends.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Backend {
+    /// The embedded redb database.
+    Embedded(RedbStore),
+}
+
+impl From<RedbStore> for Backend {
+    fn from(store: RedbStore) -> Self {
+        Self::Embedded(store)
+    }
+}
+
+impl Store for Backend {
+    async fn insert_client(&self, record: ClientRecord) -> Result<(), StoreError> {
+        match self {
+            Self::Embedded(s) => s.insert_client(record).await,
+        }
+    }
+
+    async fn client(&self, id: ClientId) -> Result<Option<Arc<ClientRecord>>, StoreError> {
+        match self {
+            Self::Embedded(s) => s.client(id).await,
+        }
+    }
+
+    async fn spend_code(
+        &self,
+        grant: GrantId,
+        code_expires_at: u64,
+        family_expires_at: u64,
+        family_deadline: u64,
+    ) -> Result<Spend, StoreError> {
+        match self {
+            Self::Embedded(s) => {
+                s.spend_code(grant, code_expires_at, family_expires_at, family_deadline)
+                    .await
+            }
+        }
+    }
+
+    async fn rotate_refresh(
+        &self,
+        grant: GrantId,
+        generation: u32,
+        family_expires_at: u64,
+        deadline_if_none: u64,
+        revoke_until: u64,
+        now: u64,
+    ) -> Result<Rotation, StoreError> {
+        match self {
+            Self::Embedded(s) => {
+                s.rotate_refresh(
+                    grant,
+                    generation,
+                    family_expires_at,
+                    deadline_if_none,
+                    revoke_until,
+                    now,
+                )
+                .await
+            }
+        }
+    }
+
+    async fn refresh_generation(
+        &self,
+        grant: GrantId,
+        now: u64,
+    ) -> Result<Option<u32>, StoreError> {
+        match self {
+            Self::Embedded(s) => s.refresh_generation(grant, now).await,
+        }
+    }
+
+    async fn revoke_grant(&self, grant: GrantId, until: u64) -> Result<(), StoreError> {
+        match self {
+            Self::Embedded(s) => s.revoke_grant(grant, until).await,
+        }
+    }
+
+    async fn revoke_token(&self, token: TokenId, until: u64) -> Result<(), StoreError> {
+        match self {
+            Self::Embedded(s) => s.revoke_token(token, until).await,
+        }
+    }
+
+    async fn is_revoked(
+        &self,
+        grant: GrantId,
+        token: TokenId,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        match self {
+            Self::Embedded(s) => s.is_revoked(grant, token, now).await,
+        }
+    }
+
+    async fn purge_expired(&self, now: u64) -> Result<u64, StoreError> {
+        match self {
+            Self::Embedded(s) => s.purge_expired(now).await,
+        }
+    }
+}
