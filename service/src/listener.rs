@@ -92,6 +92,45 @@ impl Limits {
     }
 }
 
+/// What a listener serves: a cloneable service from HTTP requests to responses (a tonic
+/// `Routes`, an axum `Router`).
+pub trait HttpService<B>:
+    Service<
+        http::Request<hyper::body::Incoming>,
+        Response = http::Response<B>,
+        Future: Send + 'static,
+        Error: Into<Box<dyn core::error::Error + Send + Sync>>,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S, B> HttpService<B> for S where
+    S: Service<
+            http::Request<hyper::body::Incoming>,
+            Response = http::Response<B>,
+            Future: Send + 'static,
+            Error: Into<Box<dyn core::error::Error + Send + Sync>>,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
+/// A response body a listener can send.
+pub trait ResponseBody:
+    http_body::Body<Data: Send, Error: Into<Box<dyn core::error::Error + Send + Sync>>> + Send + 'static
+{
+}
+
+impl<B> ResponseBody for B where
+    B: http_body::Body<Data: Send, Error: Into<Box<dyn core::error::Error + Send + Sync>>>
+        + Send
+        + 'static
+{
+}
+
 /// The peer's address, in every request's extensions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PeerAddr(pub SocketAddr);
@@ -135,15 +174,8 @@ pub async fn serve<S, B>(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()>
 where
-    S: Service<http::Request<hyper::body::Incoming>, Response = http::Response<B>>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<Box<dyn core::error::Error + Send + Sync>>,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn core::error::Error + Send + Sync>>,
+    S: HttpService<B>,
+    B: ResponseBody,
 {
     limits
         .validate()
@@ -267,20 +299,10 @@ struct Connection<B> {
     on_timeout: fn() -> http::Response<B>,
 }
 
-impl<B> Connection<B>
-where
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn core::error::Error + Send + Sync>>,
-{
+impl<B: ResponseBody> Connection<B> {
     async fn run<S>(mut self, stream: TcpStream, peer: SocketAddr, service: S)
     where
-        S: Service<http::Request<hyper::body::Incoming>, Response = http::Response<B>>
-            + Clone
-            + Send
-            + 'static,
-        S::Future: Send + 'static,
-        S::Error: Into<Box<dyn core::error::Error + Send + Sync>>,
+        S: HttpService<B>,
     {
         // Without TCP_NODELAY a small response can wait ~40 ms on the peer's delayed ACK.
         if let Err(e) = stream.set_nodelay(true) {

@@ -2,15 +2,13 @@
 //! from the data directory's master keys. It holds their access-token sub-keys and nothing else:
 //! no master key, no other purpose's key.
 
-use std::fs::{self, OpenOptions};
 use std::io::{self, IsTerminal, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use tessera_core::{Provisioning, Purpose, SubKey};
 
-use crate::keys::{KEYS_FILE, read_keys};
+use crate::keys::{KEYS_FILE, read_keys, write_private};
 
 /// The blob for the keys in `<dir>/keys`: each listed key's access-token sub-key, oldest first,
 /// so the last one is the key the server mints with. Never creates a key.
@@ -64,7 +62,7 @@ fn emit(
 ) -> anyhow::Result<()> {
     match out {
         Some(path) => {
-            write_secret_file(path, blob.expose()).with_context(|| format!("{}", path.display()))
+            write_private(path, blob.expose()).with_context(|| format!("{}", path.display()))
         }
         None if stdout_is_terminal => anyhow::bail!(
             "refusing to write secret key material to a terminal: pass --out FILE or redirect \
@@ -78,29 +76,9 @@ fn emit(
     }
 }
 
-/// Writes `bytes` to `path` with mode 0600 through a synced temporary file in the same directory
-/// and a rename: an existing file is replaced whole, and never keeps a wider mode.
-fn write_secret_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "--out names no file"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(".tmp");
-    let tmp: PathBuf = path.with_file_name(tmp_name);
-    let _ = fs::remove_file(&tmp);
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    fs::rename(&tmp, path)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fs;
     use std::os::unix::fs::PermissionsExt;
 
     use tessera_core::{AccessToken, ClientId, Grant, GrantId, KeyId, Scope, Subject};

@@ -33,10 +33,23 @@ fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message)
 }
 
-/// Writes `contents` to `path` with mode 0600 through a synced temporary file and a rename,
-/// so a crash leaves the old file or the new one, never half of one.
-fn write_private(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
+/// Writes `contents` to `path` with mode 0600 through a synced temporary file beside it
+/// (`.<name>.tmp`) and a rename, then syncs the directory: a crash leaves the old file or the
+/// new one, never half of one, and an existing file is replaced whole, never keeping a wider mode.
+///
+/// # Errors
+/// `InvalidInput` for a path without a file name, or the I/O error.
+pub fn write_private(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} names no file", path.display()),
+        )
+    })?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(".tmp");
+    let tmp = path.with_file_name(tmp_name);
     let _ = fs::remove_file(&tmp);
     let mut file = OpenOptions::new()
         .write(true)
@@ -46,10 +59,11 @@ fn write_private(path: &Path, contents: &[u8]) -> io::Result<()> {
     file.write_all(contents)?;
     file.sync_all()?;
     fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    fs::File::open(dir)?.sync_all()
 }
 
 /// Refuses a secret file that group or others may read or write: its contents would no longer
