@@ -1,6 +1,5 @@
-//! The fuzz targets' properties, so that the stable corpus replays run the very same code:
-//! [`checks`] (the core's targets) from `core/tests/fuzz_corpus.rs`, and [`service`] (the
-//! `service_request` target) from `service/tests/fuzz_corpus.rs`.
+//! The core targets' properties, so that the stable corpus replay runs the very same code:
+//! [`checks`], from `core/tests/fuzz_corpus.rs`. The `service_request` target's property is in
+//! the test kit (`tessera_testkit::fuzz::service`), replayed by `service/tests/fuzz_corpus.rs`.
 
 pub mod checks;
-pub mod service;
