@@ -7,14 +7,12 @@
     reason = "test helpers outside #[test] fns: a failure must fail the test"
 )]
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
 use tessera_proto::v1::token_service_client::TokenServiceClient;
 use tessera_proto::v1::{IntrospectRequest, RegisterResponse, RevokeRequest};
 use tessera_service::limit::TOO_LARGE;
+use tessera_testkit::server::*;
 use tokio::sync::Barrier;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
@@ -155,11 +153,7 @@ async fn hundreds_of_connections_mixing_valid_and_invalid_calls() {
     let server = TestServer::start(dir.path()).await;
     let app = server.register("app", "read").await;
     let decoy = server.register("decoy", "read").await;
-    let code = server.code(&app.client_id, "read", &[]).await;
-    let mut api = server.client().await;
-    let tokens = exchange(&mut api, &app, code_exchange(&code))
-        .await
-        .unwrap();
+    let tokens = server.tokens(&app, "read").await;
     let mut forged = tokens.access_token.clone().into_bytes();
     forged[30] ^= 1;
     let f = Arc::new(Fixture {

@@ -5,14 +5,12 @@
     reason = "test support outside #[test] fns: a failure must fail the test"
 )]
 
-mod common;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use common::*;
 use tessera_proto::v1::token_service_client::TokenServiceClient;
 use tessera_proto::v1::{RegisterRequest, RevokeRequest};
+use tessera_testkit::server::*;
 use tonic::Code;
 use tonic::transport::Channel;
 

@@ -1,12 +1,10 @@
 //! Every refusal of the contract, with its gRPC code and RFC 6749 §5.2 error code.
 
-mod common;
-
-use common::*;
 use tessera_proto::v1::{
     ExchangeRequest, IntrospectRequest, IssueCodeRequest, RegisterRequest, RevokeRequest,
 };
 use tessera_service::Config;
+use tessera_testkit::server::*;
 use tonic::{Code, Request};
 
 /// A change to a valid request.
@@ -329,11 +327,8 @@ async fn introspection_and_revocation_need_client_credentials() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let app = server.register("app", "read").await;
-    let code = server.code(&app.client_id, "read", &[]).await;
     let mut api = server.client().await;
-    let tokens = exchange(&mut api, &app, code_exchange(&code))
-        .await
-        .unwrap();
+    let tokens = server.tokens(&app, "read").await;
     let request = IntrospectRequest {
         token: tokens.access_token.clone(),
         token_type_hint: String::new(),

@@ -1,10 +1,8 @@
 //! The authorization-code flow end to end, single use under concurrency, replay revocation,
 //! refresh rotation and reuse, introspection access control and revocation.
 
-mod common;
-
-use common::*;
 use tessera_proto::v1::{IntrospectRequest, RegisterRequest, RevokeRequest};
+use tessera_testkit::server::*;
 use tonic::Code;
 
 #[tokio::test]
@@ -198,11 +196,8 @@ async fn refresh_rotates_narrows_and_reuse_revokes_the_family() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let app = server.register("app", "read write").await;
-    let code = server.code(&app.client_id, "read write", &[]).await;
     let mut api = server.client().await;
-    let first = exchange(&mut api, &app, code_exchange(&code))
-        .await
-        .unwrap();
+    let first = server.tokens(&app, "read write").await;
 
     // Widening is refused, and does not spend the refresh token.
     assert_refused(
@@ -333,10 +328,7 @@ async fn revocation_of_access_and_refresh_tokens() {
     api.revoke(revoke("")).await.unwrap();
 
     // An access token alone.
-    let code = server.code(&app.client_id, "read", &[]).await;
-    let one = exchange(&mut api, &app, code_exchange(&code))
-        .await
-        .unwrap();
+    let one = server.tokens(&app, "read").await;
     api.revoke(revoke(&one.access_token)).await.unwrap();
     assert!(!introspect(&mut api, &app, &one.access_token).await.active);
     let rotated = exchange(&mut api, &app, refresh_exchange(&one.refresh_token, ""))

@@ -7,14 +7,12 @@
     reason = "test helpers outside #[test] fns: a failure must fail the test"
 )]
 
-mod common;
-
 use std::io;
 use std::sync::{Arc, Mutex};
 
-use common::*;
 use tessera_proto::v1::{IntrospectRequest, RegisterResponse, RevokeRequest};
 use tessera_service::auth::basic_header;
+use tessera_testkit::server::*;
 use tonic::Code;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;

@@ -7,14 +7,12 @@
     reason = "test helpers outside #[test] fns: a failure must fail the test"
 )]
 
-mod common;
-
 use core::time::Duration;
 
-use common::*;
 use tessera_proto::v1::{IntrospectRequest, IssueCodeRequest, RegisterRequest};
 use tessera_service::Config;
 use tessera_service::auth::basic_header;
+use tessera_testkit::server::*;
 use tonic::Code;
 
 #[tokio::test]
@@ -71,14 +69,7 @@ async fn two_authorization_entries_are_invalid_request() {
     let app = server.register("app", "read").await;
     let other = server.register("other", "read").await;
     let mut api = server.client().await;
-    let token = exchange(
-        &mut api,
-        &app,
-        code_exchange(&server.code(&app.client_id, "read", &[]).await),
-    )
-    .await
-    .unwrap()
-    .access_token;
+    let token = server.tokens(&app, "read").await.access_token;
     for second in [&app, &other] {
         let mut request = basic(
             IntrospectRequest {
@@ -206,10 +197,7 @@ async fn a_refresh_family_must_reauthorize_after_its_max_lifetime() {
     let server = TestServer::start_with(config).await;
     let app = server.register("app", "read").await;
     let mut api = server.client().await;
-    let code = server.code(&app.client_id, "read", &[]).await;
-    let first = exchange(&mut api, &app, code_exchange(&code))
-        .await
-        .unwrap();
+    let first = server.tokens(&app, "read").await;
     let answer = server
         .client()
         .await

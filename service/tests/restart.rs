@@ -1,8 +1,6 @@
 //! Durability: what a server acknowledged survives a restart on the same data directory.
 
-mod common;
-
-use common::*;
+use tessera_testkit::server::*;
 use tonic::Code;
 
 #[tokio::test]
@@ -17,12 +15,7 @@ async fn clients_spent_codes_revocations_and_keys_survive_a_restart() {
     let tokens = exchange(&mut api, &app, code_exchange(&spent))
         .await
         .unwrap();
-    let revoked = {
-        let code = server.code(&app.client_id, "read", &[]).await;
-        exchange(&mut api, &app, code_exchange(&code))
-            .await
-            .unwrap()
-    };
+    let revoked = server.tokens(&app, "read").await;
     api.revoke(basic(
         tessera_proto::v1::RevokeRequest {
             token: revoked.refresh_token.clone(),
@@ -74,12 +67,7 @@ async fn a_rotated_key_keeps_old_tokens_verifying() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let app = server.register("app", "read").await;
-    let mut api = server.client().await;
-    let code = server.code(&app.client_id, "read", &[]).await;
-    let before = exchange(&mut api, &app, code_exchange(&code))
-        .await
-        .unwrap();
-    drop(api);
+    let before = server.tokens(&app, "read").await;
     server.stop().await;
 
     let rng = tessera_service::rng::SharedRng::from_os().unwrap();
@@ -125,10 +113,7 @@ async fn a_client_secret_outlives_the_key_it_was_hashed_under() {
     let server = TestServer::start(dir.path()).await;
     let mut api = server.client().await;
     assert!(!introspect(&mut api, &app, "unknown").await.active);
-    let code = server.code(&app.client_id, "read", &[]).await;
-    exchange(&mut api, &app, code_exchange(&code))
-        .await
-        .unwrap();
+    server.tokens(&app, "read").await;
     server.stop().await;
 }
 

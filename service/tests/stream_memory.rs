@@ -10,14 +10,12 @@
     reason = "test helpers outside #[test] fns: a failure must fail the test"
 )]
 
-mod common;
-
 use core::time::Duration;
 
-use common::h2raw::*;
-use common::*;
 use tessera_service::Config;
 use tessera_service::listener::Limits;
+use tessera_testkit::h2raw::*;
+use tessera_testkit::server::*;
 use tokio::time::Instant;
 
 fn rss_mib() -> f64 {

@@ -1,9 +1,7 @@
 //! The transport around the API: request size limits, gRPC health and reflection.
 
-mod common;
-
-use common::*;
 use tessera_proto::v1::IntrospectRequest;
+use tessera_testkit::server::*;
 use tonic::Code;
 
 fn assert_too_large(status: &tonic::Status) {

@@ -16,5 +16,7 @@
 )]
 
 pub mod fuzz;
+pub mod h2raw;
 pub mod pkce;
+pub mod server;
 pub mod store;
