@@ -79,7 +79,7 @@ async fn connection(f: Arc<Fixture>, all_connected: Arc<Barrier>) -> Tally {
     let mut tally = Tally::default();
 
     valid_call(&mut api, &f).await;
-    assert!(!introspect(&mut api, &f.app, &f.forged).await.active);
+    assert!(!active(&mut api, &f.app, &f.forged).await);
     valid_call(&mut api, &f).await;
     assert!(
         !introspect(&mut api, &f.app, &"a".repeat(15 * 1024))
@@ -149,8 +149,7 @@ async fn round(f: &Arc<Fixture>) -> Tally {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hundreds_of_connections_mixing_valid_and_invalid_calls() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let decoy = server.register("decoy", "read").await;
     let tokens = server.tokens(&app, "read").await;

@@ -7,8 +7,7 @@ use tonic::Code;
 
 #[tokio::test]
 async fn full_flow_with_audience_introspection() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read write profile").await;
     assert!(app.client_secret.starts_with("tsr_cs_"));
     assert_eq!(app.client_id.len(), 32);
@@ -57,8 +56,7 @@ async fn full_flow_with_audience_introspection() {
 
 #[tokio::test]
 async fn public_client_flow_uses_pkce_without_a_secret() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server
         .try_register(RegisterRequest {
             client_name: "spa".to_owned(),
@@ -115,8 +113,7 @@ async fn public_client_flow_uses_pkce_without_a_secret() {
 
 #[tokio::test]
 async fn of_64_concurrent_exchanges_of_one_code_exactly_one_wins() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let code = server.code(&app.client_id, "read", &[]).await;
     let channel = server.channel().await;
@@ -149,40 +146,23 @@ async fn of_64_concurrent_exchanges_of_one_code_exactly_one_wins() {
 
 #[tokio::test]
 async fn a_replayed_code_is_refused_and_revokes_what_it_issued() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let code = server.code(&app.client_id, "read", &[]).await;
     let mut api = server.client().await;
     let tokens = exchange(&mut api, &app, code_exchange(&code))
         .await
         .unwrap();
-    assert!(
-        introspect(&mut api, &app, &tokens.access_token)
-            .await
-            .active
-    );
-    assert!(
-        introspect(&mut api, &app, &tokens.refresh_token)
-            .await
-            .active
-    );
+    assert!(active(&mut api, &app, &tokens.access_token).await);
+    assert!(active(&mut api, &app, &tokens.refresh_token).await);
 
     assert_refused(
         exchange(&mut api, &app, code_exchange(&code)).await,
         Code::PermissionDenied,
         "invalid_grant",
     );
-    assert!(
-        !introspect(&mut api, &app, &tokens.access_token)
-            .await
-            .active
-    );
-    assert!(
-        !introspect(&mut api, &app, &tokens.refresh_token)
-            .await
-            .active
-    );
+    assert!(!active(&mut api, &app, &tokens.access_token).await);
+    assert!(!active(&mut api, &app, &tokens.refresh_token).await);
     assert_refused(
         exchange(&mut api, &app, refresh_exchange(&tokens.refresh_token, "")).await,
         Code::PermissionDenied,
@@ -193,8 +173,7 @@ async fn a_replayed_code_is_refused_and_revokes_what_it_issued() {
 
 #[tokio::test]
 async fn refresh_rotates_narrows_and_reuse_revokes_the_family() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read write").await;
     let mut api = server.client().await;
     let first = server.tokens(&app, "read write").await;
@@ -220,11 +199,7 @@ async fn refresh_rotates_narrows_and_reuse_revokes_the_family() {
     assert_eq!(second.scope, "read");
     assert_ne!(second.refresh_token, first.refresh_token);
     // Only the newest refresh token of a family is active.
-    assert!(
-        !introspect(&mut api, &app, &first.refresh_token)
-            .await
-            .active
-    );
+    assert!(!active(&mut api, &app, &first.refresh_token).await);
     let newest = introspect(&mut api, &app, &second.refresh_token).await;
     assert!(newest.active);
     assert_eq!(newest.token_type, "refresh_token");
@@ -250,7 +225,7 @@ async fn refresh_rotates_narrows_and_reuse_revokes_the_family() {
         &second.access_token,
         &third.access_token,
     ] {
-        assert!(!introspect(&mut api, &app, token).await.active);
+        assert!(!active(&mut api, &app, token).await);
     }
     assert_refused(
         exchange(&mut api, &app, refresh_exchange(&third.refresh_token, "")).await,
@@ -262,8 +237,7 @@ async fn refresh_rotates_narrows_and_reuse_revokes_the_family() {
 
 #[tokio::test]
 async fn another_client_cannot_use_or_revoke_a_grant() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let other = server.register("other", "read").await;
     let code = server.code(&app.client_id, "read", &[]).await;
@@ -299,18 +273,13 @@ async fn another_client_cannot_use_or_revoke_a_grant() {
         Code::PermissionDenied,
         "unauthorized_client",
     );
-    assert!(
-        introspect(&mut api, &app, &tokens.access_token)
-            .await
-            .active
-    );
+    assert!(active(&mut api, &app, &tokens.access_token).await);
     server.stop().await;
 }
 
 #[tokio::test]
 async fn revocation_of_access_and_refresh_tokens() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let mut api = server.client().await;
     let revoke = |token: &str| {
@@ -330,23 +299,15 @@ async fn revocation_of_access_and_refresh_tokens() {
     // An access token alone.
     let one = server.tokens(&app, "read").await;
     api.revoke(revoke(&one.access_token)).await.unwrap();
-    assert!(!introspect(&mut api, &app, &one.access_token).await.active);
+    assert!(!active(&mut api, &app, &one.access_token).await);
     let rotated = exchange(&mut api, &app, refresh_exchange(&one.refresh_token, ""))
         .await
         .unwrap();
-    assert!(
-        introspect(&mut api, &app, &rotated.access_token)
-            .await
-            .active
-    );
+    assert!(active(&mut api, &app, &rotated.access_token).await);
 
     // A refresh token takes its whole grant with it.
     api.revoke(revoke(&rotated.refresh_token)).await.unwrap();
-    assert!(
-        !introspect(&mut api, &app, &rotated.access_token)
-            .await
-            .active
-    );
+    assert!(!active(&mut api, &app, &rotated.access_token).await);
     assert_refused(
         exchange(&mut api, &app, refresh_exchange(&rotated.refresh_token, "")).await,
         Code::PermissionDenied,

@@ -17,8 +17,7 @@ use tonic::Code;
 
 #[tokio::test]
 async fn a_refresh_token_is_active_only_to_its_own_client() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let api_server = server.register("photo api", "read").await;
     let code = server
@@ -50,22 +49,13 @@ async fn a_refresh_token_is_active_only_to_its_own_client() {
         assert_eq!(answer.token_type, "refresh_token");
     }
     // The access token is active to both.
-    assert!(
-        introspect(&mut api, &api_server, &tokens.access_token)
-            .await
-            .active
-    );
-    assert!(
-        introspect(&mut api, &app, &tokens.access_token)
-            .await
-            .active
-    );
+    assert!(active(&mut api, &api_server, &tokens.access_token).await);
+    assert!(active(&mut api, &app, &tokens.access_token).await);
 }
 
 #[tokio::test]
 async fn two_authorization_entries_are_invalid_request() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let other = server.register("other", "read").await;
     let mut api = server.client().await;
@@ -117,8 +107,7 @@ fn registration(uri: &str) -> RegisterRequest {
 
 #[tokio::test]
 async fn redirect_uris_are_strict_and_loopback_ones_match_any_port() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     for bad in [
         "https://evil.example\\.app.example/cb",
         "https://app.example\\cb",

@@ -11,8 +11,7 @@ fn assert_too_large(status: &tonic::Status) {
 
 #[tokio::test]
 async fn a_10_mb_token_is_refused_and_the_server_keeps_serving() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let mut api = server.client().await;
     let huge = IntrospectRequest {
@@ -45,8 +44,7 @@ async fn a_10_mb_token_is_refused_and_the_server_keeps_serving() {
 
 #[tokio::test]
 async fn health_reports_serving() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     server.assert_serving().await;
     server.stop().await;
 }
@@ -54,8 +52,7 @@ async fn health_reports_serving() {
 #[tokio::test]
 async fn reflection_v1_and_v1alpha_list_the_token_service() {
     use tonic_reflection::pb::{v1, v1alpha};
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
 
     let mut client =
         v1::server_reflection_client::ServerReflectionClient::new(server.channel().await);

@@ -31,9 +31,20 @@ pub struct TestServer {
     pub operator: String,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<()>>,
+    /// The data directory of [`temporary`](Self::temporary), removed once the server stopped.
+    dir: Option<tempfile::TempDir>,
 }
 
 impl TestServer {
+    /// Starts a server with the default configuration over a data directory of its own, removed
+    /// after [`stop`](Self::stop).
+    pub async fn temporary() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = Self::start(dir.path()).await;
+        server.dir = Some(dir);
+        server
+    }
+
     /// Starts a server with the default configuration over the data directory `dir`.
     pub async fn start(dir: &Path) -> Self {
         Self::start_with(Config::new(dir)).await
@@ -63,6 +74,7 @@ impl TestServer {
             operator,
             shutdown: Some(tx),
             handle: Some(handle),
+            dir: None,
         }
     }
 
@@ -270,6 +282,15 @@ pub async fn try_introspect(
     ))
     .await
     .map(tonic::Response::into_inner)
+}
+
+/// True if `token` introspects active for `caller`, which must not be refused.
+pub async fn active(
+    api: &mut TokenServiceClient<Channel>,
+    caller: &RegisterResponse,
+    token: &str,
+) -> bool {
+    introspect(api, caller, token).await.active
 }
 
 /// Introspects `token` as `caller`, which must not be refused.

@@ -122,6 +122,24 @@ pub fn client(name: &str) -> ClientRecord {
     }
 }
 
+/// Spends the code of `g` as most tests do: the code expires 100 s after `t`, the family's
+/// first token 1000 s after it, the family's deadline 9000 s after it.
+pub async fn spend(store: &impl Store, g: GrantId, t: u64) -> Spend {
+    store
+        .spend_code(g, t + 100, t + 1000, t + 9000)
+        .await
+        .unwrap()
+}
+
+/// Rotates `generation` of `g` as most tests do, at `t + 10`: the next token asks for 2000 s,
+/// the deadline if none is 9000 s, a reuse revokes until `t + 3000`.
+pub async fn rotate(store: &impl Store, g: GrantId, generation: u32, t: u64) -> Rotation {
+    store
+        .rotate_refresh(g, generation, t + 2000, t + 9000, t + 3000, t + 10)
+        .await
+        .unwrap()
+}
+
 /// One scenario through every kind of entry: spend, replay, rotate, reuse, revoke a token, and
 /// purge at, inside and past the margin.
 pub async fn spend_rotate_revoke_and_purge(backend: &impl Backend) {
@@ -315,20 +333,12 @@ pub async fn of_64_concurrent_spends_of_one_code_one_wins_and_every_spend_is_dur
             let store = Arc::clone(&store);
             // Half the spends are of one grant, the rest of 32 distinct ones.
             let g = if i % 2 == 0 { grant(0) } else { grant(i) };
-            tokio::spawn(async move {
-                (
-                    g,
-                    store
-                        .spend_code(g, t + 100, t + 1000, t + 9000)
-                        .await
-                        .unwrap(),
-                )
-            })
+            tokio::spawn(async move { (g, spend(&*store, g, t).await) })
         })
         .collect();
     let mut first_of_zero = 0;
-    for spend in spends {
-        match spend.await.unwrap() {
+    for outcome in spends {
+        match outcome.await.unwrap() {
             (g, Spend::First) if g == grant(0) => first_of_zero += 1,
             (g, Spend::Replayed) => assert_eq!(g, grant(0)),
             (_, Spend::First) => {}
@@ -340,13 +350,7 @@ pub async fn of_64_concurrent_spends_of_one_code_one_wins_and_every_spend_is_dur
     // Every acknowledged spend is durable: a fresh open sees them all.
     let reopened = backend.open().await;
     for i in (0..64).step_by(2).map(|i| i + 1).chain([0]) {
-        assert_eq!(
-            reopened
-                .spend_code(grant(i), t + 100, t + 1000, t + 9000)
-                .await
-                .unwrap(),
-            Spend::Replayed
-        );
+        assert_eq!(spend(&reopened, grant(i), t).await, Spend::Replayed);
     }
 }
 
@@ -356,16 +360,13 @@ pub async fn of_64_concurrent_spends_of_one_code_one_wins_and_every_spend_is_dur
 pub async fn rotation_advances_one_generation_and_reuse_revokes_the_family(backend: &impl Backend) {
     let store = backend.open().await;
     let t = now();
-    store
-        .spend_code(grant(1), t + 100, t + 1000, t + 9000)
-        .await
-        .unwrap();
-    let rotate = |generation| {
-        store.rotate_refresh(grant(1), generation, t + 2000, t + 9000, t + 3000, t + 10)
-    };
+    spend(&store, grant(1), t).await;
     let opened = store.snapshot().await.unwrap();
-    assert_eq!(rotate(1).await.unwrap(), Rotation::Unknown);
-    assert_eq!(rotate(u32::MAX).await.unwrap(), Rotation::Unknown);
+    assert_eq!(rotate(&store, grant(1), 1, t).await, Rotation::Unknown);
+    assert_eq!(
+        rotate(&store, grant(1), u32::MAX, t).await,
+        Rotation::Unknown
+    );
     assert_eq!(
         store.snapshot().await.unwrap(),
         opened,
@@ -373,7 +374,7 @@ pub async fn rotation_advances_one_generation_and_reuse_revokes_the_family(backe
     );
     for generation in 0..3 {
         assert_eq!(
-            rotate(generation).await.unwrap(),
+            rotate(&store, grant(1), generation, t).await,
             Rotation::Rotated { until: t + 2000 }
         );
         assert_eq!(
@@ -389,7 +390,7 @@ pub async fn rotation_advances_one_generation_and_reuse_revokes_the_family(backe
         }
     );
     assert!(!store.is_revoked(grant(1), token(1), t + 10).await.unwrap());
-    assert_eq!(rotate(1).await.unwrap(), Rotation::Reused);
+    assert_eq!(rotate(&store, grant(1), 1, t).await, Rotation::Reused);
     let revoked = store.snapshot().await.unwrap();
     assert_eq!(
         revoked.revoked_grants,
@@ -413,14 +414,14 @@ pub async fn rotation_advances_one_generation_and_reuse_revokes_the_family(backe
         None
     );
     for generation in [0, 3, 4] {
-        assert_eq!(rotate(generation).await.unwrap(), Rotation::Unknown);
+        assert_eq!(
+            rotate(&store, grant(1), generation, t).await,
+            Rotation::Unknown
+        );
     }
     assert_eq!(store.snapshot().await.unwrap(), revoked);
     assert_eq!(
-        store
-            .rotate_refresh(grant(2), 0, t + 2000, t + 9000, t + 3000, t + 10)
-            .await
-            .unwrap(),
+        rotate(&store, grant(2), 0, t).await,
         Rotation::Unknown,
         "a family never opened"
     );
@@ -436,19 +437,11 @@ pub async fn of_64_concurrent_rotations_of_one_generation_one_wins_and_the_famil
 ) {
     let store = Arc::new(backend.open().await);
     let t = now();
-    store
-        .spend_code(grant(1), t + 100, t + 1000, t + 9000)
-        .await
-        .unwrap();
+    spend(&*store, grant(1), t).await;
     let rotations: Vec<_> = (0..64)
         .map(|_| {
             let store = Arc::clone(&store);
-            tokio::spawn(async move {
-                store
-                    .rotate_refresh(grant(1), 0, t + 2000, t + 9000, t + 3000, t + 10)
-                    .await
-                    .unwrap()
-            })
+            tokio::spawn(async move { rotate(&*store, grant(1), 0, t).await })
         })
         .collect();
     let (mut rotated, mut reused) = (0, 0);
@@ -532,10 +525,7 @@ pub async fn a_refresh_family_ends_at_its_deadline_however_often_it_rotates(
 pub async fn a_family_expires(backend: &impl Backend) {
     let store = backend.open().await;
     let t = now();
-    store
-        .spend_code(grant(1), t + 100, t + 1000, t + 9000)
-        .await
-        .unwrap();
+    spend(&store, grant(1), t).await;
     assert_eq!(
         store.refresh_generation(grant(1), t + 1000).await.unwrap(),
         None
@@ -560,10 +550,7 @@ pub async fn revoking_a_grant_closes_its_family_and_the_longest_revocation_wins(
 ) {
     let store = backend.open().await;
     let t = now();
-    store
-        .spend_code(grant(1), t + 100, t + 1000, t + 9000)
-        .await
-        .unwrap();
+    spend(&store, grant(1), t).await;
     store.revoke_grant(grant(1), t + 500).await.unwrap();
     for any in [token(1), token(2)] {
         assert!(store.is_revoked(grant(1), any, t + 499).await.unwrap());
@@ -571,13 +558,7 @@ pub async fn revoking_a_grant_closes_its_family_and_the_longest_revocation_wins(
     }
     assert!(!store.is_revoked(grant(2), token(1), t).await.unwrap());
     assert_eq!(store.refresh_generation(grant(1), t).await.unwrap(), None);
-    assert_eq!(
-        store
-            .rotate_refresh(grant(1), 0, t + 2000, t + 9000, t + 3000, t + 10)
-            .await
-            .unwrap(),
-        Rotation::Unknown
-    );
+    assert_eq!(rotate(&store, grant(1), 0, t).await, Rotation::Unknown);
     // Shorter, then longer: the longest stands.
     store.revoke_grant(grant(1), t + 200).await.unwrap();
     assert!(store.is_revoked(grant(1), token(1), t + 499).await.unwrap());
@@ -713,18 +694,9 @@ pub async fn every_acknowledged_write_survives_a_reopen(backend: &impl Backend) 
             .await
             .unwrap();
     }
-    store
-        .rotate_refresh(grant(2), 0, t + 2000, t + 9000, t + 3000, t + 10)
-        .await
-        .unwrap();
-    store
-        .rotate_refresh(grant(3), 0, t + 2000, t + 9000, t + 3000, t + 10)
-        .await
-        .unwrap();
-    store
-        .rotate_refresh(grant(3), 0, t + 2000, t + 9000, t + 3000, t + 10)
-        .await
-        .unwrap();
+    rotate(&store, grant(2), 0, t).await;
+    rotate(&store, grant(3), 0, t).await;
+    rotate(&store, grant(3), 0, t).await;
     store.revoke_grant(grant(4), t + 400).await.unwrap();
     store.revoke_token(token(1), t + 500).await.unwrap();
     let acknowledged = store.snapshot().await.unwrap();
@@ -765,19 +737,10 @@ pub async fn a_snapshot_sees_every_committed_write_and_nothing_else(backend: &im
     let empty = store.snapshot().await.unwrap();
     assert_eq!(empty, StoreSnapshot::default());
     // A write that finds nothing to change commits and changes nothing.
-    assert_eq!(
-        store
-            .rotate_refresh(grant(1), 0, t + 2000, t + 9000, t + 3000, t + 10)
-            .await
-            .unwrap(),
-        Rotation::Unknown
-    );
+    assert_eq!(rotate(&store, grant(1), 0, t).await, Rotation::Unknown);
     assert_eq!(store.purge_expired(t).await.unwrap(), 0);
     assert_eq!(store.snapshot().await.unwrap(), empty);
-    store
-        .spend_code(grant(1), t + 100, t + 1000, t + 9000)
-        .await
-        .unwrap();
+    spend(&store, grant(1), t).await;
     let spent = store.snapshot().await.unwrap();
     assert_eq!(spent.spent_codes, BTreeMap::from([(grant(1), t + 100)]));
     assert_eq!(spent.families.len(), 1);
