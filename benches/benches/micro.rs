@@ -25,10 +25,10 @@ use tessera_core::{
     AccessToken, AuthorizationCode, ClientId, ClientSecret, CodeChallenge, CodeVerifier, Grant,
     GrantId, KeyId, Keyring, MasterKey, Purpose, RefreshToken, Scope, SecretVerifier, Subject,
 };
+use tessera_testkit::pkce::VERIFIER;
 
 const NOW: u64 = 1_767_225_600;
 const URI: &str = "https://app.example/callback";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 /// The 32-byte subject and three scopes of the size yardstick in FORMAT.md §6.
 const SUBJECT: &str = "user-7f3a9c2e-41d6-4b8f-a0e5-19c";
 const SCOPE: &str = "read write admin";

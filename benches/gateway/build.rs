@@ -11,64 +11,23 @@
 //! bakes in the same bytes.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use rand_core::{TryCryptoRng, TryRng};
 use tessera_core::{
-    AccessClaims, AccessToken, Audience, ClientId, Error, Grant, GrantId, KeyId, Keyring,
-    MasterKey, Provisioning, Purpose, Scope, Subject,
+    AccessClaims, AccessToken, Audience, Error, Grant, GrantId, KeyId, Keyring, Provisioning,
+    Purpose, Scope, Subject,
 };
+// FORMAT.md §6's fixtures: master key 1 = `00 01 … 1f` (2 and 3 follow), the counting "RNG",
+// the vectors' client and `now`.
+use tessera_testkit::vector::{CLIENT, NOW as VECTOR_NOW, StepRng, client, master};
 
-/// FORMAT.md §6's `now`; the gateway verifies 100 s later (`NOW` in the generated table).
-const VECTOR_NOW: u64 = 1_767_225_600;
+/// The gateway verifies 100 s after FORMAT.md §6's `now` (`NOW` in the generated table).
 const GATEWAY_NOW: u64 = VECTOR_NOW + 100;
 /// The gateway's own client id: the first audience of FORMAT.md §6's audience vector.
 const GATEWAY: &str = "ffeeddccbbaa99887766554433221100";
 /// Another resource server.
 const OTHER_SERVER: &str = "0123456789abcdef0123456789abcdef";
-/// The client of FORMAT.md §6's grants.
-const CLIENT: &str = "00112233445566778899aabbccddeeff";
-
-/// A deterministic "RNG": each byte is the next value of a counter (as in FORMAT.md §6).
-struct StepRng(u8);
-
-impl TryRng for StepRng {
-    type Error = Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        let mut b = [0; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        let mut b = [0; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for b in dst {
-            *b = self.0;
-            self.0 = self.0.wrapping_add(1);
-        }
-        Ok(())
-    }
-}
-
-impl TryCryptoRng for StepRng {}
-
-/// Master key `id`: bytes `0x20 * (id - 1) ..`, so key 1 is FORMAT.md §6's `00 01 … 1f`.
-fn master(id: u16) -> MasterKey {
-    let base = u8::try_from((id - 1) * 0x20).unwrap();
-    MasterKey::from_bytes(
-        KeyId::new(id),
-        core::array::from_fn(|i| base.wrapping_add(u8::try_from(i).unwrap())),
-    )
-}
-
-fn client(hex: &str) -> ClientId {
-    ClientId::parse(hex).unwrap()
-}
 
 fn grant(client_id: &str, subject: &str, scope: &str, audience: &[&str]) -> Grant {
     Grant {

@@ -1,18 +1,17 @@
 //! Property tests: every kind round-trips, and every tampering fails with the right error.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
 
-mod support;
-
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use support::{NOW, keyring, master};
 use tessera_core::encoding::{base64url_decode, base64url_encode};
 use tessera_core::{
     AccessToken, Audience, AuthorizationCode, ClientId, ClientSecret, CodeChallenge, CodeVerifier,
     Error, ErrorKind, Grant, GrantId, KeyId, Keyring, MasterKey, Provisioning, RefreshToken, Scope,
     SecretVerifier, Subject,
 };
+use tessera_testkit::pkce::VERIFIER;
+use tessera_testkit::vector::{self, NOW, keyring, master};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -23,7 +22,6 @@ enum Kind {
 
 const KINDS: [Kind; 3] = [Kind::Code, Kind::Access, Kind::Refresh];
 const URI: &str = "https://app.example/cb";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 /// What a verified token says, reduced to what every kind shares.
 #[derive(Debug, PartialEq, Eq)]
@@ -311,7 +309,7 @@ proptest! {
 fn debug_output_never_shows_credentials() {
     let keys = keyring(&[1], 1);
     let mut rng = ChaCha20Rng::seed_from_u64(1);
-    let grant = support::grant("alice", "read", &[]);
+    let grant = vector::grant("alice", "read", &[]);
     let token = AccessToken::mint(
         keys.access_tokens(),
         &grant,
@@ -347,7 +345,7 @@ fn debug_output_never_shows_credentials() {
 fn lifetimes_are_bounded_at_mint() {
     let keys = keyring(&[1], 1);
     let mut rng = ChaCha20Rng::seed_from_u64(2);
-    let grant = support::grant("alice", "read", &[]);
+    let grant = vector::grant("alice", "read", &[]);
     let gid = GrantId::generate(&mut rng);
     let challenge = CodeChallenge::s256(&CodeVerifier::parse(VERIFIER).unwrap());
     assert_eq!(
@@ -385,7 +383,7 @@ fn lifetimes_are_bounded_at_mint() {
 fn code_redemption_checks_client_uri_and_verifier() {
     let keys = keyring(&[1], 1);
     let mut rng = ChaCha20Rng::seed_from_u64(3);
-    let grant = support::grant("alice", "read", &[]);
+    let grant = vector::grant("alice", "read", &[]);
     let verifier = CodeVerifier::parse(VERIFIER).unwrap();
     let code = AuthorizationCode::mint(
         keys.codes(),

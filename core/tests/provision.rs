@@ -1,14 +1,12 @@
 //! The gateway provisioning blob (FORMAT.md §7): it round-trips, and every damaged, truncated,
 //! extended or mis-built blob is refused with the documented error.
 
-mod support;
-
 use sha2::{Digest, Sha256};
-use support::{NOW, StepRng, grant, keyring, master};
 use tessera_core::{
     AccessToken, Error, GrantId, KeyId, MAX_KEYS, PROVISIONING_MAX_LEN, PROVISIONING_MIN_LEN,
     Provisioning, Purpose, SubKey,
 };
+use tessera_testkit::vector::{NOW, StepRng, grant, keyring, master};
 
 fn access_key(id: u16) -> SubKey {
     master(id).derive(Purpose::AccessToken)

@@ -32,6 +32,18 @@ fn appendix_b() {
 }
 
 #[test]
+fn the_test_kits_pair_is_appendix_b() {
+    // Every other test, fuzz target and bench takes the pair from the test kit.
+    assert_eq!(
+        (
+            tessera_testkit::pkce::VERIFIER,
+            tessera_testkit::pkce::CHALLENGE
+        ),
+        (VERIFIER, CHALLENGE)
+    );
+}
+
+#[test]
 fn a_different_verifier_does_not_match() {
     let challenge = CodeChallenge::parse(CHALLENGE).unwrap();
     let mut other = VERIFIER.as_bytes().to_vec();

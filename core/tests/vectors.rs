@@ -4,19 +4,17 @@
 //! `tests/data/check_vectors.py` recomputes the same vectors from FORMAT.md alone, with Python's
 //! standard library, so the document and the code cannot drift apart unnoticed.
 
-mod support;
-
 use std::collections::BTreeMap;
 
-use support::{NOW, StepRng, client, grant, keyring, master};
 use tessera_core::{
     AccessToken, AuthorizationCode, ClientSecret, CodeChallenge, Error, GrantId, Provisioning,
     Purpose, RefreshToken, SecretVerifier,
 };
+use tessera_testkit::pkce::CHALLENGE;
+use tessera_testkit::vector::{NOW, StepRng, client, grant, keyring, master};
 
 const GRANT_ID: [u8; 16] = [15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0];
 const REDIRECT_URI: &str = "https://app.example/callback";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const SUBJECT_32: &str = "user-7f3a9c2e-41d6-4b8f-a0e5-19c";
 
 fn hex(bytes: &[u8]) -> String {
@@ -179,8 +177,7 @@ fn vectors_verify_back_to_their_inputs() {
         &core::array::from_fn::<u8, 16, _>(|i| 0x20 + u8::try_from(i).unwrap())
     );
     assert_eq!((code.issued_at(), code.expires_at()), (NOW, NOW + 600));
-    let verifier =
-        tessera_core::CodeVerifier::parse("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
+    let verifier = tessera_core::CodeVerifier::parse(tessera_testkit::pkce::VERIFIER).unwrap();
     code.redeem(&g.client_id, REDIRECT_URI, &verifier).unwrap();
 
     let access = AccessToken::verify(keys.access_tokens(), &e["access-token"], NOW).unwrap();

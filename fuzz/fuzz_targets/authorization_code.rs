@@ -1,4 +1,4 @@
-//! Fuzz target `authorization_code`: the property is [`tessera_fuzz::checks::authorization_code`].
+//! Fuzz target `authorization_code`: the property is [`tessera_testkit::fuzz::checks::authorization_code`].
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| tessera_fuzz::checks::authorization_code(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tessera_testkit::fuzz::checks::authorization_code(data));

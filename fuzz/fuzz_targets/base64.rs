@@ -1,4 +1,4 @@
-//! Fuzz target `base64`: the property is [`tessera_fuzz::checks::base64`].
+//! Fuzz target `base64`: the property is [`tessera_testkit::fuzz::checks::base64`].
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| tessera_fuzz::checks::base64(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tessera_testkit::fuzz::checks::base64(data));

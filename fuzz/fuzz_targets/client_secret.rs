@@ -1,4 +1,4 @@
-//! Fuzz target `client_secret`: the property is [`tessera_fuzz::checks::client_secret`].
+//! Fuzz target `client_secret`: the property is [`tessera_testkit::fuzz::checks::client_secret`].
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| tessera_fuzz::checks::client_secret(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tessera_testkit::fuzz::checks::client_secret(data));

@@ -1,4 +1,4 @@
-//! Fuzz target `pkce`: the property is [`tessera_fuzz::checks::pkce`].
+//! Fuzz target `pkce`: the property is [`tessera_testkit::fuzz::checks::pkce`].
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| tessera_fuzz::checks::pkce(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tessera_testkit::fuzz::checks::pkce(data));

@@ -1,4 +1,4 @@
-//! Fuzz target `refresh_token`: the property is [`tessera_fuzz::checks::refresh_token`].
+//! Fuzz target `refresh_token`: the property is [`tessera_testkit::fuzz::checks::refresh_token`].
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| tessera_fuzz::checks::refresh_token(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tessera_testkit::fuzz::checks::refresh_token(data));

@@ -1,4 +1,4 @@
-//! Fuzz target `roundtrip`: the property is [`tessera_fuzz::checks::roundtrip`].
+//! Fuzz target `roundtrip`: the property is [`tessera_testkit::fuzz::checks::roundtrip`].
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| tessera_fuzz::checks::roundtrip(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tessera_testkit::fuzz::checks::roundtrip(data));

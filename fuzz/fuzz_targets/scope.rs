@@ -1,4 +1,4 @@
-//! Fuzz target `scope`: the property is [`tessera_fuzz::checks::scope`].
+//! Fuzz target `scope`: the property is [`tessera_testkit::fuzz::checks::scope`].
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| tessera_fuzz::checks::scope(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tessera_testkit::fuzz::checks::scope(data));

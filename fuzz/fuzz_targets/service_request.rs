@@ -1,4 +1,4 @@
-//! Fuzz target `service_request`: the property is [`tessera_fuzz::service::service_request`].
+//! Fuzz target `service_request`: the property is [`tessera_testkit::fuzz::service::service_request`].
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| tessera_fuzz::service::service_request(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tessera_testkit::fuzz::service::service_request(data));

@@ -6,14 +6,12 @@
     reason = "test helpers outside #[test] fns: a failure must fail the test"
 )]
 
-mod common;
-
-use common::*;
 use tessera_proto::v1::token_service_client::TokenServiceClient;
 use tessera_proto::v1::{IntrospectRequest, RegisterRequest, RegisterResponse, RevokeRequest};
 use tessera_service::credentials::basic_header;
 use tessera_service::limit::TOO_LARGE;
 use tessera_service::{Config, ManualClock};
+use tessera_testkit::server::*;
 use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
@@ -93,11 +91,7 @@ async fn oversized_registrations_and_code_requests_are_refused_and_change_nothin
     let tokens = exchange(&mut api, &app, code_exchange(&code))
         .await
         .unwrap();
-    assert!(
-        introspect(&mut api, &app, &tokens.access_token)
-            .await
-            .active
-    );
+    assert!(active(&mut api, &app, &tokens.access_token).await);
     server.stop().await;
 }
 
@@ -161,10 +155,7 @@ async fn malformed_client_credentials_are_unauthenticated_change_nothing_and_ech
     let app = server.register("app", "read").await;
     let other = server.register("other", "read").await;
     let mut api = server.client().await;
-    let first = server.code(&app.client_id, "read", &[]).await;
-    let tokens = exchange(&mut api, &app, code_exchange(&first))
-        .await
-        .unwrap();
+    let tokens = server.tokens(&app, "read").await;
     let code = server.code(&app.client_id, "read", &[]).await;
     let token = tokens.access_token.clone();
     let id = &app.client_id;
@@ -266,7 +257,7 @@ async fn malformed_client_credentials_are_unauthenticated_change_nothing_and_ech
         data_files(dir.path()) == before,
         "a refused request changed the data directory"
     );
-    assert!(introspect(&mut api, &app, &token).await.active);
+    assert!(active(&mut api, &app, &token).await);
     exchange(&mut api, &app, code_exchange(&code))
         .await
         .unwrap();
@@ -313,10 +304,7 @@ async fn guessing_is_throttled_while_the_right_secret_keeps_working() {
     let mut attacker = server.client_from("127.0.0.2".parse().unwrap()).await;
     let mut api = server.client().await;
     let code = server.code(&victim.client_id, "read", &[]).await;
-    let own = server.code(&bystander.client_id, "read", &[]).await;
-    let theirs = exchange(&mut api, &bystander, code_exchange(&own))
-        .await
-        .unwrap();
+    let theirs = server.tokens(&bystander, "read").await;
 
     // `limit` wrong secrets, over every client RPC: each is a plain failure.
     let guess = wrong_secret(&victim, &bystander);
@@ -455,10 +443,6 @@ async fn a_throttled_client_is_served_again_when_the_window_ends() {
     let tokens = exchange(&mut api, &app, code_exchange(&code))
         .await
         .unwrap();
-    assert!(
-        introspect(&mut api, &app, &tokens.access_token)
-            .await
-            .active
-    );
+    assert!(active(&mut api, &app, &tokens.access_token).await);
     server.stop().await;
 }

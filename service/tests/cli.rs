@@ -7,14 +7,12 @@
     reason = "test helpers outside #[test] fns: a failure must fail the test"
 )]
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::*;
 use tessera_core::{CHALLENGE_TEXT_LEN, CodeChallenge, CodeVerifier};
+use tessera_testkit::server::*;
 
 fn tessera(server: &TestServer, dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));

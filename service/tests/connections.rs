@@ -7,14 +7,12 @@
     reason = "test helpers outside #[test] fns: a failure must fail the test"
 )]
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
 use tessera_proto::v1::token_service_client::TokenServiceClient;
 use tessera_proto::v1::{IntrospectRequest, RegisterResponse, RevokeRequest};
 use tessera_service::limit::TOO_LARGE;
+use tessera_testkit::server::*;
 use tokio::sync::Barrier;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
@@ -81,7 +79,7 @@ async fn connection(f: Arc<Fixture>, all_connected: Arc<Barrier>) -> Tally {
     let mut tally = Tally::default();
 
     valid_call(&mut api, &f).await;
-    assert!(!introspect(&mut api, &f.app, &f.forged).await.active);
+    assert!(!active(&mut api, &f.app, &f.forged).await);
     valid_call(&mut api, &f).await;
     assert!(
         !introspect(&mut api, &f.app, &"a".repeat(15 * 1024))
@@ -151,15 +149,10 @@ async fn round(f: &Arc<Fixture>) -> Tally {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hundreds_of_connections_mixing_valid_and_invalid_calls() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let decoy = server.register("decoy", "read").await;
-    let code = server.code(&app.client_id, "read", &[]).await;
-    let mut api = server.client().await;
-    let tokens = exchange(&mut api, &app, code_exchange(&code))
-        .await
-        .unwrap();
+    let tokens = server.tokens(&app, "read").await;
     let mut forged = tokens.access_token.clone().into_bytes();
     forged[30] ^= 1;
     let f = Arc::new(Fixture {

@@ -5,14 +5,12 @@
     reason = "test support outside #[test] fns: a failure must fail the test"
 )]
 
-mod common;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use common::*;
 use tessera_proto::v1::token_service_client::TokenServiceClient;
 use tessera_proto::v1::{RegisterRequest, RevokeRequest};
+use tessera_testkit::server::*;
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -131,12 +129,8 @@ async fn acknowledged_writes_survive_sigkill() {
 
     let server = spawn(dir.path()).await;
     let mut api = server.client().await;
-    assert!(introspect(&mut api, &app, &spent.access_token).await.active);
-    assert!(
-        !introspect(&mut api, &app, &revoked.access_token)
-            .await
-            .active
-    );
+    assert!(active(&mut api, &app, &spent.access_token).await);
+    assert!(!active(&mut api, &app, &revoked.access_token).await);
     assert_refused(
         exchange(&mut api, &app, code_exchange(&codes[0])).await,
         Code::PermissionDenied,

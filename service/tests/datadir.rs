@@ -6,15 +6,13 @@
     reason = "test helpers outside #[test] fns: a failure must fail the test"
 )]
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::*;
 use tessera_service::{Config, Server};
+use tessera_testkit::server::*;
 
 /// A data directory a server created, registered a client in and stopped.
 async fn populated() -> tempfile::TempDir {

@@ -1,12 +1,10 @@
 //! Every refusal of the contract, with its gRPC code and RFC 6749 §5.2 error code.
 
-mod common;
-
-use common::*;
 use tessera_proto::v1::{
     ExchangeRequest, IntrospectRequest, IssueCodeRequest, RegisterRequest, RevokeRequest,
 };
 use tessera_service::{Config, ManualClock};
+use tessera_testkit::server::*;
 use tonic::{Code, Request};
 
 /// A change to a valid request.
@@ -23,8 +21,7 @@ fn register_request(redirect_uri: &str, scope: &str) -> RegisterRequest {
 
 #[tokio::test]
 async fn operator_rpcs_need_the_operator_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let mut api = server.client().await;
     let request = register_request(REDIRECT_URI, "read");
     assert_refused(
@@ -56,8 +53,7 @@ async fn operator_rpcs_need_the_operator_token() {
 
 #[tokio::test]
 async fn register_validates_its_input() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     for uri in [
         "http://app.example/cb",
         "https://app.example/cb#fragment",
@@ -96,8 +92,7 @@ async fn register_validates_its_input() {
 
 #[tokio::test]
 async fn issue_code_validates_client_uri_scope_and_pkce() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let good = code_request(&app.client_id, "read", &[]);
     let cases: Vec<(&str, Change, &str)> = vec![
@@ -184,8 +179,7 @@ async fn issue_code_validates_client_uri_scope_and_pkce() {
 
 #[tokio::test]
 async fn exchange_refusals() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let mut api = server.client().await;
     let code = server.code(&app.client_id, "read", &[]).await;
@@ -327,14 +321,10 @@ async fn an_expired_code_is_an_invalid_grant() {
 
 #[tokio::test]
 async fn introspection_and_revocation_need_client_credentials() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
-    let code = server.code(&app.client_id, "read", &[]).await;
     let mut api = server.client().await;
-    let tokens = exchange(&mut api, &app, code_exchange(&code))
-        .await
-        .unwrap();
+    let tokens = server.tokens(&app, "read").await;
     let request = IntrospectRequest {
         token: tokens.access_token.clone(),
         token_type_hint: String::new(),
@@ -367,18 +357,13 @@ async fn introspection_and_revocation_need_client_credentials() {
         "invalid_client",
     );
     // Nothing was revoked by the refused calls.
-    assert!(
-        introspect(&mut api, &app, &tokens.access_token)
-            .await
-            .active
-    );
+    assert!(active(&mut api, &app, &tokens.access_token).await);
     server.stop().await;
 }
 
 #[tokio::test]
 async fn refusals_name_the_limit_or_what_to_do() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let refused = |result: Result<_, tonic::Status>| result.unwrap_err().message().to_owned();
     let mut many = register_request(REDIRECT_URI, "read");
     many.redirect_uris = (0..17).map(|i| format!("{REDIRECT_URI}/{i}")).collect();

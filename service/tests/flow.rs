@@ -1,16 +1,13 @@
 //! The authorization-code flow end to end, single use under concurrency, replay revocation,
 //! refresh rotation and reuse, introspection access control and revocation.
 
-mod common;
-
-use common::*;
 use tessera_proto::v1::{IntrospectRequest, RegisterRequest, RevokeRequest};
+use tessera_testkit::server::*;
 use tonic::Code;
 
 #[tokio::test]
 async fn full_flow_with_audience_introspection() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read write profile").await;
     assert!(app.client_secret.starts_with("tsr_cs_"));
     assert_eq!(app.client_id.len(), 32);
@@ -59,8 +56,7 @@ async fn full_flow_with_audience_introspection() {
 
 #[tokio::test]
 async fn public_client_flow_uses_pkce_without_a_secret() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server
         .try_register(RegisterRequest {
             client_name: "spa".to_owned(),
@@ -117,8 +113,7 @@ async fn public_client_flow_uses_pkce_without_a_secret() {
 
 #[tokio::test]
 async fn of_64_concurrent_exchanges_of_one_code_exactly_one_wins() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let code = server.code(&app.client_id, "read", &[]).await;
     let channel = server.channel().await;
@@ -151,40 +146,23 @@ async fn of_64_concurrent_exchanges_of_one_code_exactly_one_wins() {
 
 #[tokio::test]
 async fn a_replayed_code_is_refused_and_revokes_what_it_issued() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let code = server.code(&app.client_id, "read", &[]).await;
     let mut api = server.client().await;
     let tokens = exchange(&mut api, &app, code_exchange(&code))
         .await
         .unwrap();
-    assert!(
-        introspect(&mut api, &app, &tokens.access_token)
-            .await
-            .active
-    );
-    assert!(
-        introspect(&mut api, &app, &tokens.refresh_token)
-            .await
-            .active
-    );
+    assert!(active(&mut api, &app, &tokens.access_token).await);
+    assert!(active(&mut api, &app, &tokens.refresh_token).await);
 
     assert_refused(
         exchange(&mut api, &app, code_exchange(&code)).await,
         Code::PermissionDenied,
         "invalid_grant",
     );
-    assert!(
-        !introspect(&mut api, &app, &tokens.access_token)
-            .await
-            .active
-    );
-    assert!(
-        !introspect(&mut api, &app, &tokens.refresh_token)
-            .await
-            .active
-    );
+    assert!(!active(&mut api, &app, &tokens.access_token).await);
+    assert!(!active(&mut api, &app, &tokens.refresh_token).await);
     assert_refused(
         exchange(&mut api, &app, refresh_exchange(&tokens.refresh_token, "")).await,
         Code::PermissionDenied,
@@ -195,14 +173,10 @@ async fn a_replayed_code_is_refused_and_revokes_what_it_issued() {
 
 #[tokio::test]
 async fn refresh_rotates_narrows_and_reuse_revokes_the_family() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read write").await;
-    let code = server.code(&app.client_id, "read write", &[]).await;
     let mut api = server.client().await;
-    let first = exchange(&mut api, &app, code_exchange(&code))
-        .await
-        .unwrap();
+    let first = server.tokens(&app, "read write").await;
 
     // Widening is refused, and does not spend the refresh token.
     assert_refused(
@@ -225,11 +199,7 @@ async fn refresh_rotates_narrows_and_reuse_revokes_the_family() {
     assert_eq!(second.scope, "read");
     assert_ne!(second.refresh_token, first.refresh_token);
     // Only the newest refresh token of a family is active.
-    assert!(
-        !introspect(&mut api, &app, &first.refresh_token)
-            .await
-            .active
-    );
+    assert!(!active(&mut api, &app, &first.refresh_token).await);
     let newest = introspect(&mut api, &app, &second.refresh_token).await;
     assert!(newest.active);
     assert_eq!(newest.token_type, "refresh_token");
@@ -255,7 +225,7 @@ async fn refresh_rotates_narrows_and_reuse_revokes_the_family() {
         &second.access_token,
         &third.access_token,
     ] {
-        assert!(!introspect(&mut api, &app, token).await.active);
+        assert!(!active(&mut api, &app, token).await);
     }
     assert_refused(
         exchange(&mut api, &app, refresh_exchange(&third.refresh_token, "")).await,
@@ -267,8 +237,7 @@ async fn refresh_rotates_narrows_and_reuse_revokes_the_family() {
 
 #[tokio::test]
 async fn another_client_cannot_use_or_revoke_a_grant() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let other = server.register("other", "read").await;
     let code = server.code(&app.client_id, "read", &[]).await;
@@ -304,18 +273,13 @@ async fn another_client_cannot_use_or_revoke_a_grant() {
         Code::PermissionDenied,
         "unauthorized_client",
     );
-    assert!(
-        introspect(&mut api, &app, &tokens.access_token)
-            .await
-            .active
-    );
+    assert!(active(&mut api, &app, &tokens.access_token).await);
     server.stop().await;
 }
 
 #[tokio::test]
 async fn revocation_of_access_and_refresh_tokens() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let mut api = server.client().await;
     let revoke = |token: &str| {
@@ -333,28 +297,17 @@ async fn revocation_of_access_and_refresh_tokens() {
     api.revoke(revoke("")).await.unwrap();
 
     // An access token alone.
-    let code = server.code(&app.client_id, "read", &[]).await;
-    let one = exchange(&mut api, &app, code_exchange(&code))
-        .await
-        .unwrap();
+    let one = server.tokens(&app, "read").await;
     api.revoke(revoke(&one.access_token)).await.unwrap();
-    assert!(!introspect(&mut api, &app, &one.access_token).await.active);
+    assert!(!active(&mut api, &app, &one.access_token).await);
     let rotated = exchange(&mut api, &app, refresh_exchange(&one.refresh_token, ""))
         .await
         .unwrap();
-    assert!(
-        introspect(&mut api, &app, &rotated.access_token)
-            .await
-            .active
-    );
+    assert!(active(&mut api, &app, &rotated.access_token).await);
 
     // A refresh token takes its whole grant with it.
     api.revoke(revoke(&rotated.refresh_token)).await.unwrap();
-    assert!(
-        !introspect(&mut api, &app, &rotated.access_token)
-            .await
-            .active
-    );
+    assert!(!active(&mut api, &app, &rotated.access_token).await);
     assert_refused(
         exchange(&mut api, &app, refresh_exchange(&rotated.refresh_token, "")).await,
         Code::PermissionDenied,

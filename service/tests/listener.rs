@@ -10,15 +10,13 @@
     reason = "test helpers outside #[test] fns: a failure must fail the test"
 )]
 
-mod common;
-
 use core::time::Duration;
 use std::process::{Child, Command, Stdio};
 
-use common::h2raw::*;
-use common::*;
 use tessera_service::Config;
 use tessera_service::listener::Limits;
+use tessera_testkit::h2raw::*;
+use tessera_testkit::server::*;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout};

@@ -7,14 +7,12 @@
     reason = "test helpers outside #[test] fns: a failure must fail the test"
 )]
 
-mod common;
-
 use std::io;
 use std::sync::{Arc, Mutex};
 
-use common::*;
 use tessera_proto::v1::{IntrospectRequest, RegisterResponse, RevokeRequest};
 use tessera_service::credentials::basic_header;
+use tessera_testkit::server::*;
 use tonic::Code;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -70,8 +68,7 @@ async fn no_credential_reaches_any_log_line_at_trace_level() {
         .try_init()
         .unwrap();
 
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read write").await;
     let other = server.register("other", "read").await;
     let code = server.code(&app.client_id, "read write", &[]).await;
@@ -79,11 +76,7 @@ async fn no_credential_reaches_any_log_line_at_trace_level() {
     let tokens = exchange(&mut api, &app, code_exchange(&code))
         .await
         .unwrap();
-    assert!(
-        introspect(&mut api, &app, &tokens.access_token)
-            .await
-            .active
-    );
+    assert!(active(&mut api, &app, &tokens.access_token).await);
     let refreshed = exchange(
         &mut api,
         &app,
@@ -100,11 +93,7 @@ async fn no_credential_reaches_any_log_line_at_trace_level() {
     ))
     .await
     .unwrap();
-    assert!(
-        !introspect(&mut api, &app, &refreshed.access_token)
-            .await
-            .active
-    );
+    assert!(!active(&mut api, &app, &refreshed.access_token).await);
     // Refusals log too: a replayed code, a reused refresh token, a wrong PKCE verifier.
     assert_refused(
         exchange(&mut api, &app, code_exchange(&code)).await,

@@ -7,18 +7,15 @@
     reason = "test helpers outside #[test] fns: a failure must fail the test"
 )]
 
-mod common;
-
-use common::*;
 use tessera_proto::v1::{IntrospectRequest, IssueCodeRequest, RegisterRequest};
 use tessera_service::credentials::basic_header;
 use tessera_service::{Config, ManualClock};
+use tessera_testkit::server::*;
 use tonic::Code;
 
 #[tokio::test]
 async fn a_refresh_token_is_active_only_to_its_own_client() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let api_server = server.register("photo api", "read").await;
     let code = server
@@ -50,33 +47,17 @@ async fn a_refresh_token_is_active_only_to_its_own_client() {
         assert_eq!(answer.token_type, "refresh_token");
     }
     // The access token is active to both.
-    assert!(
-        introspect(&mut api, &api_server, &tokens.access_token)
-            .await
-            .active
-    );
-    assert!(
-        introspect(&mut api, &app, &tokens.access_token)
-            .await
-            .active
-    );
+    assert!(active(&mut api, &api_server, &tokens.access_token).await);
+    assert!(active(&mut api, &app, &tokens.access_token).await);
 }
 
 #[tokio::test]
 async fn two_authorization_entries_are_invalid_request() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let other = server.register("other", "read").await;
     let mut api = server.client().await;
-    let token = exchange(
-        &mut api,
-        &app,
-        code_exchange(&server.code(&app.client_id, "read", &[]).await),
-    )
-    .await
-    .unwrap()
-    .access_token;
+    let token = server.tokens(&app, "read").await.access_token;
     for second in [&app, &other] {
         let mut request = basic(
             IntrospectRequest {
@@ -124,8 +105,7 @@ fn registration(uri: &str) -> RegisterRequest {
 
 #[tokio::test]
 async fn redirect_uris_are_strict_and_loopback_ones_match_any_port() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     for bad in [
         "https://evil.example\\.app.example/cb",
         "https://app.example\\cb",
@@ -205,10 +185,7 @@ async fn a_refresh_family_must_reauthorize_after_its_max_lifetime() {
     let server = TestServer::start_with_clock(config, clock.shared()).await;
     let app = server.register("app", "read").await;
     let mut api = server.client().await;
-    let code = server.code(&app.client_id, "read", &[]).await;
-    let first = exchange(&mut api, &app, code_exchange(&code))
-        .await
-        .unwrap();
+    let first = server.tokens(&app, "read").await;
     let answer = server
         .client()
         .await

@@ -1,8 +1,6 @@
 //! Durability: what a server acknowledged survives a restart on the same data directory.
 
-mod common;
-
-use common::*;
+use tessera_testkit::server::*;
 use tonic::Code;
 
 #[tokio::test]
@@ -17,12 +15,7 @@ async fn clients_spent_codes_revocations_and_keys_survive_a_restart() {
     let tokens = exchange(&mut api, &app, code_exchange(&spent))
         .await
         .unwrap();
-    let revoked = {
-        let code = server.code(&app.client_id, "read", &[]).await;
-        exchange(&mut api, &app, code_exchange(&code))
-            .await
-            .unwrap()
-    };
+    let revoked = server.tokens(&app, "read").await;
     api.revoke(basic(
         tessera_proto::v1::RevokeRequest {
             token: revoked.refresh_token.clone(),
@@ -40,28 +33,16 @@ async fn clients_spent_codes_revocations_and_keys_survive_a_restart() {
     let mut api = server.client().await;
     // The client is still registered and its secret still verifies; the keys are the same, so
     // tokens minted before the restart still verify.
-    assert!(
-        introspect(&mut api, &app, &tokens.access_token)
-            .await
-            .active
-    );
+    assert!(active(&mut api, &app, &tokens.access_token).await);
     // The spent code stays spent (and its replay now revokes its grant).
     assert_refused(
         exchange(&mut api, &app, code_exchange(&spent)).await,
         Code::PermissionDenied,
         "invalid_grant",
     );
-    assert!(
-        !introspect(&mut api, &app, &tokens.access_token)
-            .await
-            .active
-    );
+    assert!(!active(&mut api, &app, &tokens.access_token).await);
     // The revocation holds.
-    assert!(
-        !introspect(&mut api, &app, &revoked.access_token)
-            .await
-            .active
-    );
+    assert!(!active(&mut api, &app, &revoked.access_token).await);
     // A code issued before the restart and never used still works.
     exchange(&mut api, &app, code_exchange(&unspent))
         .await
@@ -74,12 +55,7 @@ async fn a_rotated_key_keeps_old_tokens_verifying() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let app = server.register("app", "read").await;
-    let mut api = server.client().await;
-    let code = server.code(&app.client_id, "read", &[]).await;
-    let before = exchange(&mut api, &app, code_exchange(&code))
-        .await
-        .unwrap();
-    drop(api);
+    let before = server.tokens(&app, "read").await;
     server.stop().await;
 
     let rng = tessera_service::rng::SharedRng::from_os().unwrap();
@@ -87,15 +63,11 @@ async fn a_rotated_key_keeps_old_tokens_verifying() {
 
     let server = TestServer::start(dir.path()).await;
     let mut api = server.client().await;
-    assert!(
-        introspect(&mut api, &app, &before.access_token)
-            .await
-            .active
-    );
+    assert!(active(&mut api, &app, &before.access_token).await);
     let after = exchange(&mut api, &app, refresh_exchange(&before.refresh_token, ""))
         .await
         .unwrap();
-    assert!(introspect(&mut api, &app, &after.access_token).await.active);
+    assert!(active(&mut api, &app, &after.access_token).await);
     server.stop().await;
 }
 
@@ -113,7 +85,7 @@ async fn a_client_secret_outlives_the_key_it_was_hashed_under() {
     }
     let server = TestServer::start(dir.path()).await;
     let mut api = server.client().await;
-    assert!(!introspect(&mut api, &app, "unknown").await.active);
+    assert!(!active(&mut api, &app, "unknown").await);
     drop(api);
     server.stop().await;
 
@@ -124,11 +96,8 @@ async fn a_client_secret_outlives_the_key_it_was_hashed_under() {
     }
     let server = TestServer::start(dir.path()).await;
     let mut api = server.client().await;
-    assert!(!introspect(&mut api, &app, "unknown").await.active);
-    let code = server.code(&app.client_id, "read", &[]).await;
-    exchange(&mut api, &app, code_exchange(&code))
-        .await
-        .unwrap();
+    assert!(!active(&mut api, &app, "unknown").await);
+    server.tokens(&app, "read").await;
     server.stop().await;
 }
 
@@ -149,7 +118,7 @@ async fn after_a_rotation_only_a_successful_request_re_hashes_the_secret() {
     assert_eq!(refused.unwrap_err().code(), Code::PermissionDenied);
     assert_eq!(data_files(dir.path()), before, "a failed request re-hashed");
     // A successful call re-hashes the secret under key 2: the client record is rewritten.
-    assert!(!introspect(&mut api, &app, "unknown").await.active);
+    assert!(!active(&mut api, &app, "unknown").await);
     assert_ne!(data_files(dir.path()), before, "a success did not re-hash");
     server.stop().await;
 }

@@ -10,14 +10,12 @@
     reason = "test helpers outside #[test] fns: a failure must fail the test"
 )]
 
-mod common;
-
 use core::time::Duration;
 
-use common::h2raw::*;
-use common::*;
 use tessera_service::Config;
 use tessera_service::listener::Limits;
+use tessera_testkit::h2raw::*;
+use tessera_testkit::server::*;
 use tokio::time::Instant;
 
 fn rss_mib() -> f64 {
@@ -125,7 +123,7 @@ async fn streams_cannot_hold_more_than_their_bound() {
     let header_only = hold(&server, "/tessera.v1.TokenService/Exchange", 20_000, &[]).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let one_connection = rss_mib() - baseline;
-    assert!(!introspect(&mut api, &app, "not-a-token").await.active);
+    assert!(!active(&mut api, &app, "not-a-token").await);
 
     // 2. 20 connections × 100 streams, each holding 15 KB of an unfinished message (the
     // review's 60 KB is over today's cap). Bound: about 6 MiB per connection of 100 streams.
@@ -143,7 +141,7 @@ async fn streams_cannot_hold_more_than_their_bound() {
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let unfinished = rss_mib() - baseline;
-    assert!(!introspect(&mut api, &app, "not-a-token").await.active);
+    assert!(!active(&mut api, &app, "not-a-token").await);
 
     // 3. 40 announced 4 MB messages to the health service (review: +165 MiB): refused at once.
     let mut health = Vec::new();

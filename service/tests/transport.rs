@@ -1,9 +1,7 @@
 //! The transport around the API: request size limits, gRPC health and reflection.
 
-mod common;
-
-use common::*;
 use tessera_proto::v1::IntrospectRequest;
+use tessera_testkit::server::*;
 use tonic::Code;
 
 fn assert_too_large(status: &tonic::Status) {
@@ -13,8 +11,7 @@ fn assert_too_large(status: &tonic::Status) {
 
 #[tokio::test]
 async fn a_10_mb_token_is_refused_and_the_server_keeps_serving() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     let app = server.register("app", "read").await;
     let mut api = server.client().await;
     let huge = IntrospectRequest {
@@ -47,8 +44,7 @@ async fn a_10_mb_token_is_refused_and_the_server_keeps_serving() {
 
 #[tokio::test]
 async fn health_reports_serving() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
     server.assert_serving().await;
     server.stop().await;
 }
@@ -56,8 +52,7 @@ async fn health_reports_serving() {
 #[tokio::test]
 async fn reflection_v1_and_v1alpha_list_the_token_service() {
     use tonic_reflection::pb::{v1, v1alpha};
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::temporary().await;
 
     let mut client =
         v1::server_reflection_client::ServerReflectionClient::new(server.channel().await);

@@ -11,6 +11,7 @@ mod record;
 mod redb;
 
 use core::future::Future;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tessera_core::{ClientId, GrantId, TokenId};
@@ -18,7 +19,7 @@ use tessera_core::{ClientId, GrantId, TokenId};
 pub use self::backend::Backend;
 pub use self::file::{CheckedFile, FileError, KeyRecord};
 pub use self::record::ClientRecord;
-pub use self::redb::{DATABASE_FILE, RedbStore, Rows, Snapshot};
+pub use self::redb::{DATABASE_FILE, RedbStore};
 
 /// A storage backend could not complete an operation: nothing was acknowledged.
 #[derive(Debug)]
@@ -79,6 +80,10 @@ pub enum Rotation {
 /// The storage the handlers use. Every method that returns `Ok` after a write has made that write
 /// durable. Implementations must make [`spend_code`](Self::spend_code) and
 /// [`rotate_refresh`](Self::rotate_refresh) atomic: of concurrent callers, exactly one wins.
+/// Of concurrent rotations of one generation, one is [`Rotation::Rotated`]; every other is
+/// [`Rotation::Reused`] (the first of them revokes the grant) or [`Rotation::Unknown`] (it
+/// found the grant revoked already). The conformance suite (`tessera-testkit`'s `store`) checks
+/// every promise here on each backend.
 pub trait Store: Send + Sync + 'static {
     /// Stores a newly registered client.
     ///
@@ -142,7 +147,8 @@ pub trait Store: Send + Sync + 'static {
         now: u64,
     ) -> impl Future<Output = Result<Option<u32>, StoreError>> + Send;
 
-    /// Revokes every token of `grant` until `until` (and closes its refresh family).
+    /// Revokes every token of `grant` until `until` (and closes its refresh family); a grant
+    /// revoked again stays revoked until the later of the two.
     ///
     /// # Errors
     /// [`StoreError`] if the backend fails.
@@ -152,7 +158,8 @@ pub trait Store: Send + Sync + 'static {
         until: u64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Revokes the one token `token` until `until` (its expiry).
+    /// Revokes the one token `token` until `until` (its expiry). As for a grant, the longest
+    /// revocation of a token wins.
     ///
     /// # Errors
     /// [`StoreError`] if the backend fails.
@@ -179,4 +186,58 @@ pub trait Store: Send + Sync + 'static {
     /// # Errors
     /// [`StoreError`] if the backend fails.
     fn purge_expired(&self, now: u64) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+/// Every entry a [`Store`] holds, decoded and in key order: what a test or a fuzz oracle compares
+/// to see what a call changed, whatever the backend. Its `Debug` shows only the sizes (clients
+/// hold secret verifiers).
+#[doc(hidden)]
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct StoreSnapshot {
+    /// The registered clients.
+    pub clients: BTreeMap<ClientId, ClientRecord>,
+    /// The grants whose code was spent → the code's expiry.
+    pub spent_codes: BTreeMap<GrantId, u64>,
+    /// Revoked grants → until when.
+    pub revoked_grants: BTreeMap<GrantId, u64>,
+    /// Revoked tokens → until when.
+    pub revoked_tokens: BTreeMap<TokenId, u64>,
+    /// Open refresh families by grant.
+    pub families: BTreeMap<GrantId, RefreshFamily>,
+    /// Refresh families' absolute deadlines by grant.
+    pub family_deadlines: BTreeMap<GrantId, u64>,
+}
+
+impl core::fmt::Debug for StoreSnapshot {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("StoreSnapshot")
+            .field("clients", &self.clients.len())
+            .field("spent_codes", &self.spent_codes.len())
+            .field("revoked_grants", &self.revoked_grants.len())
+            .field("revoked_tokens", &self.revoked_tokens.len())
+            .field("families", &self.families.len())
+            .field("family_deadlines", &self.family_deadlines.len())
+            .finish()
+    }
+}
+
+/// One refresh family of a [`StoreSnapshot`].
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefreshFamily {
+    /// The newest generation: the only one that rotates.
+    pub newest: u32,
+    /// When the newest generation's token expires, unix seconds.
+    pub expires_at: u64,
+}
+
+/// A [`Store`] whose whole committed state can be read at once: what the conformance suite and
+/// the `service_request` fuzz oracle compare. Not for serving (a snapshot reads every entry).
+#[doc(hidden)]
+pub trait Inspect: Store {
+    /// Every committed entry, read from one consistent view of the backend (not from a cache).
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend fails.
+    fn snapshot(&self) -> impl Future<Output = Result<StoreSnapshot, StoreError>> + Send;
 }

@@ -1,5 +1,6 @@
 //! A registered client as stored: protobuf-encoded (prost), so fields can be added later.
 
+use subtle::ConstantTimeEq as _;
 use tessera_core::{ClientId, ID_LEN, Scope, SecretVerifier, redirect_uri_matches};
 
 use super::StoreError;
@@ -20,6 +21,25 @@ pub struct ClientRecord {
     /// Registration time, unix seconds.
     pub issued_at: u64,
 }
+
+/// Two records are equal if every field is; verifiers compare in constant time.
+impl PartialEq for ClientRecord {
+    fn eq(&self, other: &Self) -> bool {
+        let verifiers = match (&self.verifier, &other.verifier) {
+            (None, None) => true,
+            (Some(a), Some(b)) => bool::from(a.to_bytes().ct_eq(&b.to_bytes())),
+            _ => false,
+        };
+        verifiers
+            && self.id == other.id
+            && self.name == other.name
+            && self.redirect_uris == other.redirect_uris
+            && self.scope.as_str() == other.scope.as_str()
+            && self.issued_at == other.issued_at
+    }
+}
+
+impl Eq for ClientRecord {}
 
 impl ClientRecord {
     /// True for a public client (no secret, RFC 6749 §2.1).

@@ -1,18 +1,13 @@
 //! What each fuzz target asserts, one `pub fn(&[u8])` per target (issue 4).
 //!
-//! This file is compiled twice: into the `tessera-fuzz` crate, whose `fuzz_targets/` call these
-//! functions, and into `core/tests/fuzz_corpus.rs`, which replays the committed corpora on stable
-//! Rust. So every property exists once. A check fails by panicking, which is what libFuzzer and
-//! the test harness both report; it never returns an error.
+//! One copy, in the test kit: the `tessera-fuzz` crate's `fuzz_targets/` call these functions,
+//! and `core/tests/fuzz_corpus.rs` replays the committed corpora through them on stable Rust. A
+//! check fails by panicking, which is what libFuzzer and the test harness both report; it never
+//! returns an error.
 //!
 //! The fixed keys and inputs are FORMAT.md §6's: master key 1 is the bytes `00 01 … 1f`, and the
 //! vectors of `core/tests/data/vectors.txt` are the only tokens that may ever verify, so they are
 //! also the seeds that carry the fuzzer past the MAC.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "a property check reports a failure by panicking"
-)]
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -28,8 +23,11 @@ use tessera_core::{
     AccessToken, Audience, AuthorizationCode, ChallengeMethod, ClientId, ClientSecret,
     CodeChallenge, CodeVerifier, Error, ErrorKind, Grant, GrantId, KeyId, KeySet, Keyring,
     MAX_AUDIENCE, MAX_SCOPE_LEN, MAX_SCOPE_TOKENS, MAX_SUBJECT_LEN, MAX_VERIFIER_LEN,
-    MIN_VERIFIER_LEN, MasterKey, RefreshToken, Scope, SecretVerifier, Subject, VERIFIER_LEN,
+    MIN_VERIFIER_LEN, RefreshToken, Scope, SecretVerifier, Subject, VERIFIER_LEN,
 };
+
+use crate::pkce;
+use crate::vector::{self, CLIENT};
 
 /// A target's property: panics if `data` breaks it.
 pub type Check = fn(&[u8]);
@@ -50,16 +48,11 @@ pub const TARGETS: [(&str, Check); 8] = [
 pub const REPLAYED_ELSEWHERE: [(&str, &str); 1] =
     [("service_request", "service/tests/fuzz_corpus.rs")];
 
-/// 2026-01-01T00:00:00Z, the `now` of the FORMAT.md §6 vectors; tokens are checked a second later.
-pub const NOW: u64 = 1_767_225_600;
+/// The `now` of the FORMAT.md §6 vectors; tokens are checked a second later.
+pub use crate::vector::NOW;
 
 /// The FORMAT.md §6 vectors, `name = value` per line.
-const VECTORS: &str = include_str!("../../core/tests/data/vectors.txt");
-/// The client of the vectors.
-const CLIENT: &str = "00112233445566778899aabbccddeeff";
-/// RFC 7636 Appendix B.
-const RFC7636_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const RFC7636_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const VECTORS: &str = include_str!("../../../../core/tests/data/vectors.txt");
 
 /// The vectors named `name` or `name.<variant>`.
 fn vectors(name: &str) -> impl Iterator<Item = &'static str> {
@@ -80,17 +73,7 @@ fn vector(name: &str) -> &'static str {
 /// The vectors' keyring: master key 1 = `00 01 … 1f`, active.
 pub fn keyring() -> &'static Keyring {
     static KEYRING: OnceLock<Keyring> = OnceLock::new();
-    KEYRING.get_or_init(|| {
-        let mut bytes = [0u8; 32];
-        for (b, v) in bytes.iter_mut().zip(0u8..) {
-            *b = v;
-        }
-        Keyring::new(
-            &[MasterKey::from_bytes(KeyId::new(1), bytes)],
-            KeyId::new(1),
-        )
-        .unwrap()
-    })
+    KEYRING.get_or_init(|| vector::keyring(&[1], 1))
 }
 
 /// Fuzz input as text. Lossy, so that every input reaches the parser, not only valid UTF-8.
@@ -269,7 +252,7 @@ pub fn client_secret(data: &[u8]) {
 /// the RFC's challenge; a parsed challenge is canonical; only `S256` is a method.
 pub fn pkce(data: &[u8]) {
     let text = text(data);
-    let fixed = CodeChallenge::parse(RFC7636_CHALLENGE).unwrap();
+    let fixed = CodeChallenge::parse(pkce::CHALLENGE).unwrap();
 
     let unreserved = |c: u8| c.is_ascii_alphanumeric() || b"-._~".contains(&c);
     let valid =
@@ -279,7 +262,7 @@ pub fn pkce(data: &[u8]) {
             assert!(valid, "an invalid verifier parses: {text:?}");
             assert_eq!(verifier.expose(), text);
             let verdict = fixed.verify(&verifier);
-            if text == RFC7636_VERIFIER {
+            if text == pkce::VERIFIER {
                 assert_eq!(verdict, Ok(()));
             } else {
                 assert_eq!(
@@ -308,8 +291,8 @@ pub fn pkce(data: &[u8]) {
                 text,
                 "a non-canonical challenge parses"
             );
-            let rfc = CodeVerifier::parse(RFC7636_VERIFIER).unwrap();
-            assert_eq!(challenge.verify(&rfc).is_ok(), text == RFC7636_CHALLENGE);
+            let rfc = CodeVerifier::parse(pkce::VERIFIER).unwrap();
+            assert_eq!(challenge.verify(&rfc).is_ok(), text == pkce::CHALLENGE);
         }
         Err(e) => {
             assert!(

@@ -1,7 +1,6 @@
 //! A raw HTTP/2 peer that writes frames a well-behaved client never would (more streams than
 //! the server allows, malformed requests), for the transport-abuse tests. RFC 9113 §4, §6.
 
-#![allow(dead_code, reason = "each test binary uses a different subset")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -18,41 +17,58 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::Mutex;
 
-pub(crate) const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-pub(crate) const DATA: u8 = 0x0;
-pub(crate) const HEADERS: u8 = 0x1;
-pub(crate) const RST_STREAM: u8 = 0x3;
-pub(crate) const SETTINGS: u8 = 0x4;
-pub(crate) const PING: u8 = 0x6;
-pub(crate) const GOAWAY: u8 = 0x7;
-pub(crate) const END_STREAM: u8 = 0x1;
-pub(crate) const END_HEADERS: u8 = 0x4;
-pub(crate) const ACK: u8 = 0x1;
+/// The client connection preface (RFC 9113 §3.4).
+pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+/// DATA frame type (RFC 9113 §6.1).
+pub const DATA: u8 = 0x0;
+/// HEADERS frame type (§6.2).
+pub const HEADERS: u8 = 0x1;
+/// RST_STREAM frame type (§6.4).
+pub const RST_STREAM: u8 = 0x3;
+/// SETTINGS frame type (§6.5).
+pub const SETTINGS: u8 = 0x4;
+/// PING frame type (§6.7).
+pub const PING: u8 = 0x6;
+/// GOAWAY frame type (§6.8).
+pub const GOAWAY: u8 = 0x7;
+/// The END_STREAM flag.
+pub const END_STREAM: u8 = 0x1;
+/// The END_HEADERS flag.
+pub const END_HEADERS: u8 = 0x4;
+/// The ACK flag of SETTINGS and PING.
+pub const ACK: u8 = 0x1;
 /// SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2).
-pub(crate) const MAX_CONCURRENT_STREAMS: u16 = 0x3;
-/// RST_STREAM / GOAWAY error codes (RFC 9113 §7).
-pub(crate) const PROTOCOL_ERROR: u32 = 0x1;
-pub(crate) const REFUSED_STREAM: u32 = 0x7;
-pub(crate) const ENHANCE_YOUR_CALM: u32 = 0xb;
+pub const MAX_CONCURRENT_STREAMS: u16 = 0x3;
+/// RST_STREAM / GOAWAY error codes (RFC 9113 §7): PROTOCOL_ERROR.
+pub const PROTOCOL_ERROR: u32 = 0x1;
+/// REFUSED_STREAM.
+pub const REFUSED_STREAM: u32 = 0x7;
+/// ENHANCE_YOUR_CALM.
+pub const ENHANCE_YOUR_CALM: u32 = 0xb;
 
 /// One frame as read: its type, flags, stream and payload.
 #[derive(Debug)]
-pub(crate) struct Frame {
-    pub(crate) kind: u8,
-    pub(crate) flags: u8,
-    pub(crate) stream: u32,
-    pub(crate) payload: Vec<u8>,
+pub struct Frame {
+    /// Its type.
+    pub kind: u8,
+    /// Its flags.
+    pub flags: u8,
+    /// Its stream id.
+    pub stream: u32,
+    /// Its payload.
+    pub payload: Vec<u8>,
 }
 
 impl Frame {
     /// The error code of a RST_STREAM or GOAWAY.
-    pub(crate) fn error_code(&self) -> u32 {
+    pub fn error_code(&self) -> u32 {
         let at = if self.kind == GOAWAY { 4 } else { 0 };
         u32::from_be_bytes(self.payload[at..at + 4].try_into().unwrap())
     }
 }
 
-pub(crate) fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+/// The bytes of one frame.
+pub fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
     let len = payload.len() as u32;
     let mut out = Vec::with_capacity(9 + payload.len());
     out.extend_from_slice(&len.to_be_bytes()[1..]);
@@ -76,7 +92,7 @@ fn literal(out: &mut Vec<u8>, name_index: u8, value: &str) {
 }
 
 /// The header block of a gRPC call to `path`: POST, http, the path, content-type and te.
-pub(crate) fn grpc_headers(authority: &str, path: &str) -> Vec<u8> {
+pub fn grpc_headers(authority: &str, path: &str) -> Vec<u8> {
     let mut block = vec![0x83, 0x86]; // :method POST, :scheme http (static table 3 and 6)
     literal(&mut block, 4, path); // :path
     literal(&mut block, 1, authority); // :authority
@@ -91,24 +107,30 @@ pub(crate) fn grpc_headers(authority: &str, path: &str) -> Vec<u8> {
 
 /// A raw connection that has sent the preface and an empty SETTINGS frame. It answers the
 /// server's SETTINGS and PINGs as it reads.
-pub(crate) struct RawH2 {
+#[derive(Debug)]
+pub struct RawH2 {
     read: OwnedReadHalf,
     buf: Vec<u8>,
     write: Writer,
 }
 
 /// The writing side of a [`RawH2`], to write from another task while it reads.
-#[derive(Clone)]
-pub(crate) struct Writer(Arc<Mutex<OwnedWriteHalf>>);
+#[derive(Clone, Debug)]
+pub struct Writer(Arc<Mutex<OwnedWriteHalf>>);
 
 impl Writer {
-    pub(crate) async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+    /// Writes `bytes` to the connection.
+    ///
+    /// # Errors
+    /// The socket's.
+    pub async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.0.lock().await.write_all(bytes).await
     }
 }
 
 impl RawH2 {
-    pub(crate) async fn connect(addr: SocketAddr) -> Self {
+    /// Connects to `addr` and sends the preface and an empty SETTINGS frame.
+    pub async fn connect(addr: SocketAddr) -> Self {
         let stream = TcpStream::connect(addr).await.unwrap();
         stream.set_nodelay(true).unwrap();
         let (read, write) = stream.into_split();
@@ -122,18 +144,22 @@ impl RawH2 {
         conn
     }
 
-    pub(crate) async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+    /// Writes `bytes` to the connection.
+    ///
+    /// # Errors
+    /// The socket's.
+    pub async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.write.send(bytes).await
     }
 
     /// This connection, still reading, and a handle that writes to it.
-    pub(crate) fn split(self) -> (Self, Writer) {
+    pub fn split(self) -> (Self, Writer) {
         let writer = self.write.clone();
         (self, writer)
     }
 
     /// The next frame, or `None` once the server has closed the connection.
-    pub(crate) async fn next(&mut self) -> Option<Frame> {
+    pub async fn next(&mut self) -> Option<Frame> {
         loop {
             if self.buf.len() >= 9 {
                 let len = u32::from_be_bytes([0, self.buf[0], self.buf[1], self.buf[2]]) as usize;
@@ -165,7 +191,7 @@ impl RawH2 {
     }
 
     /// The server's first SETTINGS frame as (identifier, value) pairs.
-    pub(crate) async fn server_settings(&mut self) -> Vec<(u16, u32)> {
+    pub async fn server_settings(&mut self) -> Vec<(u16, u32)> {
         loop {
             let frame = self
                 .next()
@@ -193,7 +219,7 @@ fn frame_ack() -> Vec<u8> {
 
 /// A gRPC message frame header (RFC-less: gRPC over HTTP/2, "Length-Prefixed-Message"):
 /// uncompressed, `len` bytes to follow.
-pub(crate) fn grpc_prefix(len: u32) -> [u8; 5] {
+pub fn grpc_prefix(len: u32) -> [u8; 5] {
     let l = len.to_be_bytes();
     [0, l[0], l[1], l[2], l[3]]
 }

@@ -1,15 +1,5 @@
-//! A real server on 127.0.0.1:0 over a temporary data directory, and a real generated client.
-
-#![allow(
-    dead_code,
-    reason = "each test binary uses a different subset of the helpers"
-)]
-#![allow(
-    clippy::unwrap_used,
-    reason = "test support outside #[test] fns: a failure must fail the test"
-)]
-
-pub(crate) mod h2raw;
+//! A real server on 127.0.0.1:0 over a data directory, the real generated client, and the
+//! requests of the authorization-code flow (RFC 6749 §4.1) with the RFC 7636 Appendix B pair.
 
 use core::net::SocketAddr;
 use std::collections::BTreeMap;
@@ -26,32 +16,47 @@ use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 use tonic::{Request, Status};
 
-/// RFC 7636 Appendix B.
-pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-pub(crate) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-pub(crate) const REDIRECT_URI: &str = "https://app.example/callback";
+pub use crate::pkce::{CHALLENGE, VERIFIER};
 
-pub(crate) struct TestServer {
-    pub(crate) addr: SocketAddr,
-    pub(crate) operator: String,
+/// The redirect URI every client [`TestServer::register`] registers has, and every code request
+/// and exchange here uses.
+pub const REDIRECT_URI: &str = "https://app.example/callback";
+
+/// A [`Server`] serving on 127.0.0.1 on a port of its own, in this process.
+#[derive(Debug)]
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its operator token.
+    pub operator: String,
     shutdown: Option<oneshot::Sender<()>>,
-    handle: Option<JoinHandle<Result<(), tessera_service::ServerError>>>,
+    handle: Option<JoinHandle<()>>,
+    /// The data directory of [`temporary`](Self::temporary), removed once the server stopped.
+    dir: Option<tempfile::TempDir>,
 }
 
 impl TestServer {
-    pub(crate) async fn start(dir: &Path) -> Self {
+    /// Starts a server with the default configuration over a data directory of its own, removed
+    /// after [`stop`](Self::stop).
+    pub async fn temporary() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = Self::start(dir.path()).await;
+        server.dir = Some(dir);
+        server
+    }
+
+    /// Starts a server with the default configuration over the data directory `dir`.
+    pub async fn start(dir: &Path) -> Self {
         Self::start_with(Config::new(dir)).await
     }
 
-    pub(crate) async fn start_with(config: Config) -> Self {
+    /// Starts a server with `config`.
+    pub async fn start_with(config: Config) -> Self {
         Self::start_with_clock(config, tessera_service::SystemClock::shared()).await
     }
 
     /// A server whose time is `clock`: a test advances it instead of sleeping.
-    pub(crate) async fn start_with_clock(
-        config: Config,
-        clock: tessera_service::SharedClock,
-    ) -> Self {
+    pub async fn start_with_clock(config: Config, clock: tessera_service::SharedClock) -> Self {
         let server = Server::open_with(config, clock).unwrap();
         let operator = std::fs::read_to_string(server.operator_token_path())
             .unwrap()
@@ -60,18 +65,26 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel();
-        let handle = tokio::spawn(server.serve(listener, async {
+        let serve = server.serve(listener, async {
             let _ = rx.await;
-        }));
+        });
+        // A server error fails the test at `stop`.
+        let handle = tokio::spawn(async move {
+            if let Err(e) = serve.await {
+                panic!("the server failed: {e:?}");
+            }
+        });
         Self {
             addr,
             operator,
             shutdown: Some(tx),
             handle: Some(handle),
+            dir: None,
         }
     }
 
-    pub(crate) async fn client(&self) -> TokenServiceClient<Channel> {
+    /// A client on a connection of its own.
+    pub async fn client(&self) -> TokenServiceClient<Channel> {
         TokenServiceClient::connect(format!("http://{}", self.addr))
             .await
             .unwrap()
@@ -79,10 +92,7 @@ impl TestServer {
 
     /// A client whose connection comes from `source` (any of 127.0.0.0/8 is this machine), to
     /// tell an attacker's address from a legitimate caller's.
-    pub(crate) async fn client_from(
-        &self,
-        source: core::net::IpAddr,
-    ) -> TokenServiceClient<Channel> {
+    pub async fn client_from(&self, source: core::net::IpAddr) -> TokenServiceClient<Channel> {
         let server = self.addr;
         let connector = tower_service_fn(move || async move {
             let socket = tokio::net::TcpSocket::new_v4()?;
@@ -98,7 +108,8 @@ impl TestServer {
         TokenServiceClient::new(channel)
     }
 
-    pub(crate) async fn channel(&self) -> Channel {
+    /// A connection to share between clients.
+    pub async fn channel(&self) -> Channel {
         Channel::from_shared(format!("http://{}", self.addr))
             .unwrap()
             .connect()
@@ -107,7 +118,7 @@ impl TestServer {
     }
 
     /// Asserts that gRPC health reports the server and the token service SERVING.
-    pub(crate) async fn assert_serving(&self) {
+    pub async fn assert_serving(&self) {
         use tonic_health::pb::HealthCheckRequest;
         use tonic_health::pb::health_check_response::ServingStatus;
         use tonic_health::pb::health_client::HealthClient;
@@ -126,20 +137,22 @@ impl TestServer {
     }
 
     /// Stops the server and waits until it has released the data directory.
-    pub(crate) async fn stop(mut self) {
+    pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         if let Some(handle) = self.handle.take() {
-            handle.await.unwrap().unwrap();
+            handle.await.unwrap();
         }
     }
 
-    pub(crate) fn operator<T>(&self, message: T) -> Request<T> {
+    /// `message` with the operator token.
+    pub fn operator<T>(&self, message: T) -> Request<T> {
         with_auth(message, &format!("Bearer {}", self.operator))
     }
 
-    pub(crate) async fn register(&self, name: &str, scope: &str) -> RegisterResponse {
+    /// Registers a confidential client with [`REDIRECT_URI`].
+    pub async fn register(&self, name: &str, scope: &str) -> RegisterResponse {
         self.try_register(RegisterRequest {
             client_name: name.to_owned(),
             redirect_uris: vec![REDIRECT_URI.to_owned()],
@@ -150,10 +163,11 @@ impl TestServer {
         .unwrap()
     }
 
-    pub(crate) async fn try_register(
-        &self,
-        request: RegisterRequest,
-    ) -> Result<RegisterResponse, Status> {
+    /// Sends `request` as the operator.
+    ///
+    /// # Errors
+    /// The server's refusal.
+    pub async fn try_register(&self, request: RegisterRequest) -> Result<RegisterResponse, Status> {
         self.client()
             .await
             .register(self.operator(request))
@@ -162,13 +176,26 @@ impl TestServer {
     }
 
     /// A code for `client` with the RFC 7636 challenge.
-    pub(crate) async fn code(&self, client_id: &str, scope: &str, audience: &[&str]) -> String {
+    pub async fn code(&self, client_id: &str, scope: &str, audience: &[&str]) -> String {
         self.try_code(code_request(client_id, scope, audience))
             .await
             .unwrap()
     }
 
-    pub(crate) async fn try_code(&self, request: IssueCodeRequest) -> Result<String, Status> {
+    /// The register→code→exchange preamble: a code for `client` with `scope` (no audience),
+    /// exchanged by `client` for its first tokens.
+    pub async fn tokens(&self, client: &RegisterResponse, scope: &str) -> ExchangeResponse {
+        let code = self.code(&client.client_id, scope, &[]).await;
+        exchange(&mut self.client().await, client, code_exchange(&code))
+            .await
+            .unwrap()
+    }
+
+    /// Asks for a code as the operator.
+    ///
+    /// # Errors
+    /// The server's refusal.
+    pub async fn try_code(&self, request: IssueCodeRequest) -> Result<String, Status> {
         self.client()
             .await
             .issue_code(self.operator(request))
@@ -177,7 +204,8 @@ impl TestServer {
     }
 }
 
-pub(crate) fn code_request(client_id: &str, scope: &str, audience: &[&str]) -> IssueCodeRequest {
+/// A code request for `client_id` with [`REDIRECT_URI`], subject `alice` and [`CHALLENGE`].
+pub fn code_request(client_id: &str, scope: &str, audience: &[&str]) -> IssueCodeRequest {
     IssueCodeRequest {
         client_id: client_id.to_owned(),
         redirect_uri: REDIRECT_URI.to_owned(),
@@ -189,7 +217,8 @@ pub(crate) fn code_request(client_id: &str, scope: &str, audience: &[&str]) -> I
     }
 }
 
-pub(crate) fn with_auth<T>(message: T, authorization: &str) -> Request<T> {
+/// `message` with the `authorization` metadata.
+pub fn with_auth<T>(message: T, authorization: &str) -> Request<T> {
     let mut request = Request::new(message);
     request
         .metadata_mut()
@@ -197,14 +226,16 @@ pub(crate) fn with_auth<T>(message: T, authorization: &str) -> Request<T> {
     request
 }
 
-pub(crate) fn basic<T>(message: T, client: &RegisterResponse) -> Request<T> {
+/// `message` with `client`'s Basic credentials (RFC 6749 §2.3.1).
+pub fn basic<T>(message: T, client: &RegisterResponse) -> Request<T> {
     with_auth(
         message,
         &tessera_service::credentials::basic_header(&client.client_id, &client.client_secret),
     )
 }
 
-pub(crate) fn code_exchange(code: &str) -> ExchangeRequest {
+/// An `authorization_code` exchange of `code` with [`REDIRECT_URI`] and [`VERIFIER`].
+pub fn code_exchange(code: &str) -> ExchangeRequest {
     ExchangeRequest {
         grant_type: "authorization_code".to_owned(),
         code: code.to_owned(),
@@ -214,7 +245,8 @@ pub(crate) fn code_exchange(code: &str) -> ExchangeRequest {
     }
 }
 
-pub(crate) fn refresh_exchange(refresh_token: &str, scope: &str) -> ExchangeRequest {
+/// A `refresh_token` exchange, narrowed to `scope` if not empty.
+pub fn refresh_exchange(refresh_token: &str, scope: &str) -> ExchangeRequest {
     ExchangeRequest {
         grant_type: "refresh_token".to_owned(),
         refresh_token: refresh_token.to_owned(),
@@ -223,7 +255,11 @@ pub(crate) fn refresh_exchange(refresh_token: &str, scope: &str) -> ExchangeRequ
     }
 }
 
-pub(crate) async fn exchange(
+/// Exchanges as `client`.
+///
+/// # Errors
+/// The server's refusal.
+pub async fn exchange(
     api: &mut TokenServiceClient<Channel>,
     client: &RegisterResponse,
     request: ExchangeRequest,
@@ -233,7 +269,11 @@ pub(crate) async fn exchange(
         .map(tonic::Response::into_inner)
 }
 
-pub(crate) async fn try_introspect(
+/// Introspects `token` as `caller`.
+///
+/// # Errors
+/// The server's refusal.
+pub async fn try_introspect(
     api: &mut TokenServiceClient<Channel>,
     caller: &RegisterResponse,
     token: &str,
@@ -249,7 +289,17 @@ pub(crate) async fn try_introspect(
     .map(tonic::Response::into_inner)
 }
 
-pub(crate) async fn introspect(
+/// True if `token` introspects active for `caller`, which must not be refused.
+pub async fn active(
+    api: &mut TokenServiceClient<Channel>,
+    caller: &RegisterResponse,
+    token: &str,
+) -> bool {
+    introspect(api, caller, token).await.active
+}
+
+/// Introspects `token` as `caller`, which must not be refused.
+pub async fn introspect(
     api: &mut TokenServiceClient<Channel>,
     caller: &RegisterResponse,
     token: &str,
@@ -258,7 +308,7 @@ pub(crate) async fn introspect(
 }
 
 /// Asserts a refusal's gRPC code and its RFC 6749 error code prefix.
-pub(crate) fn assert_refused<T: core::fmt::Debug>(
+pub fn assert_refused<T: core::fmt::Debug>(
     result: Result<T, Status>,
     code: tonic::Code,
     oauth: &str,
@@ -274,7 +324,7 @@ pub(crate) fn assert_refused<T: core::fmt::Debug>(
 
 /// Every file of a data directory and its bytes: the durable state a refused request must not
 /// change (reads never write the database file).
-pub(crate) fn data_files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+pub fn data_files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|entry| {
@@ -286,7 +336,7 @@ pub(crate) fn data_files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 }
 
 /// A connector (a `tower` service from `Uri` to a connection) that ignores the URI.
-pub(crate) fn tower_service_fn<F, Fut, T>(make: F) -> ConnectFn<F>
+pub fn tower_service_fn<F, Fut, T>(make: F) -> ConnectFn<F>
 where
     F: Fn() -> Fut,
     Fut: core::future::Future<Output = std::io::Result<T>>,
@@ -294,8 +344,9 @@ where
     ConnectFn(make)
 }
 
-#[derive(Clone)]
-pub(crate) struct ConnectFn<F>(F);
+/// See [`tower_service_fn`].
+#[derive(Clone, Debug)]
+pub struct ConnectFn<F>(F);
 
 impl<F, Fut, T> tower_service::Service<http::Uri> for ConnectFn<F>
 where

@@ -1,9 +1,10 @@
-//! Fixtures shared by the integration tests.
-#![allow(dead_code, reason = "each test file uses a different subset")]
+//! The fixtures of the core's vectors (FORMAT.md §6): master keys `00 01 … 1f` and on, a
+//! counting "RNG" whose output is written out plainly in FORMAT.md, the vectors' client and
+//! grant, and their time.
 #![allow(
-    clippy::unwrap_used,
     clippy::cast_possible_truncation,
-    reason = "test fixtures"
+    clippy::arithmetic_side_effects,
+    reason = "key bytes are counters that wrap by design"
 )]
 
 use core::convert::Infallible;
@@ -11,9 +12,16 @@ use core::convert::Infallible;
 use rand_core::{TryCryptoRng, TryRng};
 use tessera_core::{Audience, ClientId, Grant, KeyId, Keyring, MasterKey, Scope, Subject};
 
+/// 2026-01-01T00:00:00Z, the `now` of the vectors.
+pub const NOW: u64 = 1_767_225_600;
+
+/// The vectors' client id.
+pub const CLIENT: &str = "00112233445566778899aabbccddeeff";
+
 /// A deterministic "RNG" for vectors: fills each byte with the next value of a counter, so a
 /// vector's random ids are written out plainly in FORMAT.md. Never use outside tests.
-pub(crate) struct StepRng(pub(crate) u8);
+#[derive(Debug)]
+pub struct StepRng(pub u8);
 
 impl TryRng for StepRng {
     type Error = Infallible;
@@ -38,8 +46,8 @@ impl TryRng for StepRng {
 
 impl TryCryptoRng for StepRng {}
 
-/// Master key 1 of the vectors: bytes 0x00..=0x1f.
-pub(crate) fn master(id: u16) -> MasterKey {
+/// Master key `id` of the vectors: key 1 is the bytes `0x00..=0x1f`, key 2 `0x20..=0x3f`, ...
+pub fn master(id: u16) -> MasterKey {
     let mut bytes = [0u8; 32];
     for (i, b) in bytes.iter_mut().enumerate() {
         *b = (i as u8).wrapping_add(((id - 1) as u8).wrapping_mul(0x20));
@@ -47,24 +55,24 @@ pub(crate) fn master(id: u16) -> MasterKey {
     MasterKey::from_bytes(KeyId::new(id), bytes)
 }
 
-pub(crate) fn keyring(ids: &[u16], active: u16) -> Keyring {
+/// A keyring of the vectors' master keys `ids`, `active` minting.
+pub fn keyring(ids: &[u16], active: u16) -> Keyring {
     let masters: Vec<MasterKey> = ids.iter().map(|&id| master(id)).collect();
     Keyring::new(&masters, KeyId::new(active)).unwrap()
 }
 
-pub(crate) fn client(hex: &str) -> ClientId {
+/// The client id `hex`.
+pub fn client(hex: &str) -> ClientId {
     ClientId::parse(hex).unwrap()
 }
 
-pub(crate) fn grant(subject: &str, scope: &str, audience: &[&str]) -> Grant {
+/// A grant of the vectors' [`CLIENT`] to `subject`, for `scope` and `audience` (client ids).
+pub fn grant(subject: &str, scope: &str, audience: &[&str]) -> Grant {
     Grant {
-        client_id: client("00112233445566778899aabbccddeeff"),
+        client_id: client(CLIENT),
         subject: Subject::parse(subject).unwrap(),
         scope: Scope::parse(scope).unwrap(),
         audience: Audience::from_slice(&audience.iter().map(|h| client(h)).collect::<Vec<_>>())
             .unwrap(),
     }
 }
-
-/// 2026-01-01T00:00:00Z.
-pub(crate) const NOW: u64 = 1_767_225_600;
