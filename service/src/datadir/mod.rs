@@ -75,6 +75,18 @@ impl Parts {
     }
 
     /// The error for a directory that holds some parts but not all.
+    /// Ok if every part is there; else no directory at all (with `advice`) or the missing part.
+    fn require_all(&self, advice: &'static str) -> Result<(), DataDirError> {
+        match self.present()? {
+            (true, true, true) => Ok(()),
+            (false, false, false) => Err(DataDirError::NoDataDirectory {
+                dir: self.dir.clone(),
+                advice,
+            }),
+            present => Err(self.incomplete(present)),
+        }
+    }
+
     fn incomplete(&self, present: (bool, bool, bool)) -> DataDirError {
         let (keys, operator_token, database) = present;
         if !database {
@@ -415,16 +427,7 @@ pub fn check(dir: &Path) -> Result<Checked, DataDirError> {
             });
         }
     }
-    match parts.present()? {
-        (true, true, true) => {}
-        (false, false, false) => {
-            return Err(DataDirError::NoDataDirectory {
-                dir: dir.to_owned(),
-                advice: " (no keys, operator_token or tessera.redb)",
-            });
-        }
-        present => return Err(parts.incomplete(present)),
-    }
+    parts.require_all(" (no keys, operator_token or tessera.redb)")?;
     let (master_keys, _, checked, _) = parts.read()?;
     let verifiers_by_key =
         checked
@@ -500,16 +503,7 @@ fn still_needed(record: Option<&KeyRecord>, verifiers: u64, now: u64) -> Vec<Str
 /// needed without `force`, exhausted key ids, or an I/O failure.
 pub fn rotate(dir: &Path, rng: &SharedRng, force: bool) -> Result<Rotated, DataDirError> {
     let parts = Parts::of(dir);
-    match parts.present()? {
-        (true, true, true) => {}
-        (false, false, false) => {
-            return Err(DataDirError::NoDataDirectory {
-                dir: dir.to_owned(),
-                advice: ": start the server once to create it",
-            });
-        }
-        present => return Err(parts.incomplete(present)),
-    }
+    parts.require_all(": start the server once to create it")?;
     let (mut master_keys, _, checked, records) = parts.read()?;
     if records.adopted {
         return Err(DataDirError::NotRecorded {
