@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use tessera_core::MAX_CODE_LIFETIME;
 
 use crate::listener::Limits;
+use crate::store::PostgresUrl;
 
 /// Where the server's state lives: the one choice of storage backend (the server and its
 /// handlers never name one).
@@ -18,13 +19,22 @@ pub enum StoreConfig {
         /// The data directory.
         data_dir: PathBuf,
     },
+    /// A PostgreSQL database that a fleet of instances shares
+    /// ([`PostgresStore`](crate::store::PostgresStore)); the data directory holds only the
+    /// master keys and the operator token, the same files on every instance.
+    Postgres {
+        /// Where the database is (its `Debug` hides the password).
+        url: PostgresUrl,
+        /// The directory of the keys and operator token files.
+        data_dir: PathBuf,
+    },
 }
 
 impl StoreConfig {
-    /// The data directory of an embedded store.
+    /// The directory of the master keys and the operator token (and, embedded, the database).
     pub fn data_dir(&self) -> Option<&Path> {
         match self {
-            Self::Embedded { data_dir } => Some(data_dir),
+            Self::Embedded { data_dir } | Self::Postgres { data_dir, .. } => Some(data_dir),
         }
     }
 }

@@ -23,7 +23,7 @@ use crate::keys::{self, KeySource};
 use crate::limit::SizeLimitLayer;
 use crate::listener;
 use crate::rng::SharedRng;
-use crate::store::{Backend, Store};
+use crate::store::{Backend, PostgresStore, Store, StoreError};
 
 /// Largest request message accepted by every service: ample for any Tessera request (the largest,
 /// a `Register` with 16 redirect URIs of 512 bytes, is under 9 KiB), and a 10 MB token is refused
@@ -44,6 +44,13 @@ pub enum ServerError {
     Entropy(getrandom::Error),
     /// The data directory is missing a part, damaged or mismatched.
     DataDir(DataDirError),
+    /// The store could not be opened (PostgreSQL unreachable, refusing, or newer).
+    Store {
+        /// Where it is, without the password.
+        url: String,
+        /// Why.
+        source: StoreError,
+    },
     /// The reflection service could not be built.
     Reflection(tonic_reflection::server::Error),
     /// The listener failed.
@@ -56,6 +63,7 @@ impl core::fmt::Display for ServerError {
             Self::Config(e) => write!(f, "{e}"),
             Self::Entropy(e) => write!(f, "no entropy from the operating system: {e}"),
             Self::DataDir(e) => write!(f, "{e}"),
+            Self::Store { url, source } => write!(f, "cannot open the store at {url}: {source}"),
             Self::Reflection(e) => write!(f, "cannot build the reflection service: {e}"),
             Self::Io(e) => write!(f, "{e}"),
         }
@@ -68,6 +76,7 @@ impl core::error::Error for ServerError {
             Self::Config(e) => Some(e),
             Self::Entropy(e) => Some(e),
             Self::DataDir(e) => Some(e),
+            Self::Store { source, .. } => Some(source),
             Self::Reflection(e) => Some(e),
             Self::Io(e) => Some(e),
         }
@@ -92,7 +101,9 @@ pub struct Server<S = Backend> {
 impl Server {
     /// Opens the configured store. For [`StoreConfig::Embedded`], the data directory
     /// ([`datadir::open`]): creates all of it on first start, else checks every part and
-    /// refuses a missing, damaged or mismatched one, changing nothing.
+    /// refuses a missing, damaged or mismatched one, changing nothing. For
+    /// [`StoreConfig::Postgres`], the database (creating or upgrading its schema) and the key
+    /// files beside it ([`datadir::open_shared`]).
     ///
     /// # Errors
     /// A bad setting, or a data directory problem naming the file and the fix.
@@ -109,6 +120,22 @@ impl Server {
         config.validate().map_err(ServerError::Config)?;
         let rng = SharedRng::from_os().map_err(ServerError::Entropy)?;
         let (keyring, operator, store, operator_token_path) = match &config.store {
+            StoreConfig::Postgres { url, data_dir } => {
+                let store = PostgresStore::open(url)
+                    .map_err(|source| ServerError::Store {
+                        url: url.redacted().to_owned(),
+                        source,
+                    })?
+                    .with_clock(Arc::clone(&clock));
+                let datadir::SharedKeys { keyring, operator } =
+                    datadir::open_shared(data_dir, &config, &rng, clock.now(), &store)?;
+                (
+                    keyring,
+                    operator,
+                    Backend::from(store),
+                    keys::operator_token_path(data_dir),
+                )
+            }
             StoreConfig::Embedded { data_dir } => {
                 let datadir::Opened {
                     keyring,
@@ -207,7 +234,6 @@ async fn purge_forever<S: Store>(authority: Arc<Authority<S>>) {
     loop {
         ticks.tick().await;
         let now = authority.now();
-        authority.purge_throttles(now);
         match authority.store().purge_expired(now).await {
             Ok(0) => {}
             Ok(purged) => tracing::debug!(purged, "purged expired entries"),

@@ -28,6 +28,7 @@ pub(crate) use say;
 
 use crate::config::{Config, StoreConfig};
 use crate::listener::{self, Limits};
+use crate::store::PostgresUrl;
 
 /// Tessera: an OAuth 2.0 token server over gRPC.
 #[derive(Debug, Parser)]
@@ -104,9 +105,16 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TESSERA_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
-    /// Directory of the database, master keys and operator token.
+    /// Directory of the database, master keys and operator token (with --store postgres://,
+    /// of the keys and operator token only: the same files on every instance).
     #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
     pub data_dir: PathBuf,
+    /// The store: absent, the embedded database in --data-dir; `postgres://USER@HOST:PORT/DB`,
+    /// a PostgreSQL database that several instances share. Pass a URL holding a password in
+    /// the environment, not on the command line.
+    #[arg(long, env = "TESSERA_STORE", value_name = "URL", hide_env_values = true,
+          value_parser = StoreUrlParser)]
+    pub store: Option<PostgresUrl>,
     /// Issuer name (`iss` in introspection).
     #[arg(long, env = "TESSERA_ISSUER", default_value = "tessera")]
     pub issuer: String,
@@ -176,8 +184,14 @@ impl ServeArgs {
     /// The server configuration these flags describe.
     pub fn config(&self) -> Config {
         Config {
-            store: StoreConfig::Embedded {
-                data_dir: self.data_dir.clone(),
+            store: match &self.store {
+                None => StoreConfig::Embedded {
+                    data_dir: self.data_dir.clone(),
+                },
+                Some(url) => StoreConfig::Postgres {
+                    url: url.clone(),
+                    data_dir: self.data_dir.clone(),
+                },
             },
             issuer: self.issuer.clone(),
             code_lifetime: self.code_lifetime,
@@ -196,6 +210,36 @@ impl ServeArgs {
                 keepalive: Duration::from_secs(self.keepalive.into()),
             },
         }
+    }
+}
+
+/// Parses `--store`; its errors never repeat the value (it may hold a password).
+#[derive(Clone, Copy, Debug)]
+struct StoreUrlParser;
+
+impl clap::builder::TypedValueParser for StoreUrlParser {
+    type Value = PostgresUrl;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<PostgresUrl, clap::Error> {
+        let invalid = |why: &str| {
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("--store: {why}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value.to_str().ok_or_else(|| invalid("not UTF-8"))?;
+        if !PostgresUrl::is_postgres(text) {
+            return Err(invalid(
+                "expected postgres://USER@HOST:PORT/DB (leave it out for the embedded store)",
+            ));
+        }
+        PostgresUrl::parse(text).map_err(|e| invalid(&e.to_string()))
     }
 }
 
