@@ -466,3 +466,54 @@ async fn kill_9_of_an_instance_during_a_burst_of_exchanges_loses_no_acknowledged
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_frozen_mid_run_fails_calls_within_the_timeout_then_both_instances_recover() {
+    let postgres = TestPostgres::start();
+    let root = tempfile::tempdir().unwrap();
+    let (a, b) = fleet(&postgres, root.path(), &[]).await;
+    let app = a.register("app").await;
+    let (mut on_a, mut on_b) = (a.client().await, b.client().await);
+    let code = a.code(&app).await;
+    let tokens = exchange(&mut on_a, &app, code_exchange(&a.code(&app).await))
+        .await
+        .unwrap();
+
+    // Nothing answers, nothing closes: only the store's own timeouts end the calls.
+    postgres.freeze();
+    let started = Instant::now();
+    let (exchanged, introspected) = tokio::join!(
+        exchange(&mut on_b, &app, code_exchange(&code)),
+        try_introspect(&mut on_a, &app, &tokens.access_token),
+    );
+    let took = started.elapsed();
+    eprintln!("exchange and introspect with PostgreSQL frozen: UNAVAILABLE after {took:?}");
+    for status in [exchanged.unwrap_err(), introspected.unwrap_err()] {
+        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    }
+    assert!(took < UNAVAILABLE_WITHIN, "took {took:?}");
+
+    postgres.thaw();
+    let thawed = Instant::now();
+    let mut answered = false;
+    for _ in 0..100 {
+        match try_introspect(&mut on_b, &app, &tokens.access_token).await {
+            Ok(answer) => {
+                assert!(answer.active);
+                answered = true;
+                break;
+            }
+            Err(status) => assert_eq!(status.code(), Code::Unavailable, "{status:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(answered, "instance B recovers once PostgreSQL runs again");
+    eprintln!("recovered {:?} after the thaw", thawed.elapsed());
+    // The exchange that timed out may have reached PostgreSQL after all: the code is then
+    // spent (and a retry is a replay), but no token was issued for it.
+    match exchange(&mut on_a, &app, code_exchange(&code)).await {
+        Ok(fresh) => assert!(active(&mut on_b, &app, &fresh.access_token).await),
+        Err(status) => assert_eq!(status.code(), Code::PermissionDenied, "{status:?}"),
+    }
+    drop((a, b));
+}

@@ -167,6 +167,23 @@ impl TestPostgres {
             .stop();
     }
 
+    /// Freezes a server this test started (SIGSTOP to the postmaster and every backend, by
+    /// pid): connections stay open and nothing answers, as behind a dead network link.
+    pub fn freeze(&self) {
+        self.own
+            .as_ref()
+            .expect("only a server the test started can be frozen")
+            .signal_all("STOP");
+    }
+
+    /// Lets a frozen server run again (SIGCONT).
+    pub fn thaw(&self) {
+        self.own
+            .as_ref()
+            .expect("only a server the test started can be thawed")
+            .signal_all("CONT");
+    }
+
     /// Starts a stopped server again on the same port, over the same data.
     pub fn restart(&mut self) {
         let own = self
@@ -271,6 +288,10 @@ impl OwnServer {
         let Some(pid) = self.pid.take() else {
             return;
         };
+        // A frozen server must run to stop.
+        self.pid = Some(pid);
+        self.signal_all("CONT");
+        self.pid = None;
         signal("INT", pid);
         for _ in 0..300 {
             if !alive(pid) {
@@ -279,6 +300,30 @@ impl OwnServer {
             std::thread::sleep(Duration::from_millis(100));
         }
         signal("KILL", pid);
+    }
+
+    /// Sends `name` to the postmaster and its children (found by their parent pid in /proc).
+    fn signal_all(&self, name: &str) {
+        let Some(pid) = self.pid else { return };
+        let children = std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|entry| {
+                let child: u32 = entry.file_name().to_str()?.parse().ok()?;
+                let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+                // pid (comm) state ppid …: the command may hold spaces, the ')' ends it.
+                let ppid: u32 = stat
+                    .rsplit_once(')')?
+                    .1
+                    .split_whitespace()
+                    .nth(1)?
+                    .parse()
+                    .ok()?;
+                (ppid == pid).then_some(child)
+            });
+        for child in children.chain([pid]) {
+            signal(name, child);
+        }
     }
 
     /// Stops the server by its pid once this process is gone, and removes its directory.
