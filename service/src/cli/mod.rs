@@ -215,7 +215,7 @@ impl ServeArgs {
 
 /// Parses `--store`; its errors never repeat the value (it may hold a password).
 #[derive(Clone, Copy, Debug)]
-struct StoreUrlParser;
+pub struct StoreUrlParser;
 
 impl clap::builder::TypedValueParser for StoreUrlParser {
     type Value = PostgresUrl;
