@@ -53,22 +53,22 @@ fn free_port() -> u16 {
 
 /// `tessera serve --store URL --data-dir DIR` with `extra` flags.
 fn serve_command(url: &PostgresUrl, dir: &Path, addr: &str, extra: &[&str]) -> Command {
+    // The test kit's URLs hold no password, so the redacted form is the URL.
+    serve_command_with(url.redacted(), dir, addr, extra)
+}
+
+fn serve_command_with(url: &str, dir: &Path, addr: &str, extra: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
     command
         .args(["serve", "--listen", addr, "--data-dir"])
         .arg(dir)
         .args(extra)
         // The URL through the environment, as the README advises for one with a password.
-        .env("TESSERA_STORE", url_text(url))
+        .env("TESSERA_STORE", url)
         .env("TESSERA_LOG_LEVEL", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null());
     command
-}
-
-/// The URL's text: the test kit's URLs hold no password, so the redacted form is the URL.
-fn url_text(url: &PostgresUrl) -> String {
-    url.redacted().to_owned()
 }
 
 async fn start(url: &PostgresUrl, dir: &Path, extra: &[&str]) -> Instance {
@@ -516,4 +516,81 @@ async fn postgres_frozen_mid_run_fails_calls_within_the_timeout_then_both_instan
         Err(status) => assert_eq!(status.code(), Code::PermissionDenied, "{status:?}"),
     }
     drop((a, b));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_in_the_url_is_in_no_log_line_and_no_error() {
+    const PASSWORD: &str = "hunter2-secret";
+    let postgres = TestPostgres::shared();
+    let root = tempfile::tempdir().unwrap();
+    // The test server trusts loopback: the password is accepted and never checked.
+    let url = postgres.url_of(&postgres.create_database()).replacen(
+        "postgres://tessera@",
+        &format!("postgres://tessera:{PASSWORD}@"),
+        1,
+    );
+    assert!(url.contains(PASSWORD));
+    let dir = root.path().join("a");
+    let log = root.path().join("trace.log");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = serve_command_with(&url, &dir, &addr, &["--log-level", "trace"])
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut served = false;
+    for _ in 0..200 {
+        if let Ok(mut api) = TokenServiceClient::connect(format!("http://{addr}")).await {
+            let status = api
+                .introspect(tessera_proto::v1::IntrospectRequest::default())
+                .await
+                .unwrap_err();
+            if status.code() == Code::Unauthenticated {
+                served = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(served, "{}", std::fs::read_to_string(&log).unwrap());
+    let traced = std::fs::read_to_string(&log).unwrap();
+    assert!(traced.contains("PostgreSQL store ready"), "{traced}");
+    assert!(
+        !traced.contains(PASSWORD),
+        "the password is in the trace log"
+    );
+
+    // Nothing listens on this port: start-up fails, naming the URL without its password.
+    let closed = format!("postgres://tessera:{PASSWORD}@127.0.0.1:{}/x", free_port());
+    let out = serve_command_with(
+        &closed,
+        &root.path().join("b"),
+        &addr,
+        &["--log-level", "trace"],
+    )
+    .stderr(Stdio::piped())
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let error = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        error.contains("cannot open the store at postgres://tessera@127.0.0.1:"),
+        "{error}"
+    );
+    assert!(!error.contains(PASSWORD), "{error}");
+    // A malformed URL is refused without being repeated.
+    let out = serve_command_with(
+        &format!("postgres://tessera:{PASSWORD}@127.0.0.1:notaport/x"),
+        &root.path().join("c"),
+        &addr,
+        &[],
+    )
+    .stderr(Stdio::piped())
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let error = String::from_utf8(out.stderr).unwrap();
+    assert!(error.contains("--store"), "{error}");
+    assert!(!error.contains(PASSWORD), "{error}");
 }

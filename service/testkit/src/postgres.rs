@@ -128,13 +128,18 @@ impl TestPostgres {
 
     /// A new empty database of its own for one test; its URL.
     pub fn database(&self) -> PostgresUrl {
+        PostgresUrl::parse(&self.url_of(&self.create_database())).unwrap()
+    }
+
+    /// A new empty database of its own for one test; its name.
+    pub fn create_database(&self) -> String {
         let name = format!(
             "tessera_{}_{}",
             std::process::id(),
             DATABASES.fetch_add(1, Ordering::Relaxed)
         );
         self.execute(&format!("CREATE DATABASE {name}"));
-        PostgresUrl::parse(&self.url_of(&name)).unwrap()
+        name
     }
 
     /// Runs one SQL command on the `postgres` database, as the superuser.
