@@ -54,6 +54,9 @@ pub enum Error {
     GrantRevoked,
     /// The token was issued to another client.
     NotTokenOwner,
+    /// A public client asked for a grant only a confidential client may use
+    /// (`client_credentials`, RFC 6749 §4.4).
+    PublicClientGrant,
     /// The storage backend failed; nothing was acknowledged.
     Storage(StoreError),
 }
@@ -189,7 +192,7 @@ impl Error {
             ),
             Self::UnsupportedGrantType => (
                 K::UnsupportedGrantType,
-                "grant_type must be authorization_code or refresh_token",
+                "grant_type must be authorization_code, refresh_token or client_credentials",
             ),
             Self::MissingCredentials => (K::InvalidClient, "client authentication required"),
             Self::BadCredentials => (K::InvalidClient, "client authentication failed"),
@@ -217,6 +220,10 @@ impl Error {
             ),
             Self::GrantRevoked => (K::InvalidGrant, "refresh token is revoked or superseded"),
             Self::NotTokenOwner => (K::UnauthorizedClient, "token was issued to another client"),
+            Self::PublicClientGrant => (
+                K::UnauthorizedClient,
+                "client_credentials needs a confidential client",
+            ),
             Self::Storage(_) => (K::Unavailable, "storage unavailable"),
         }
     }

@@ -55,7 +55,10 @@ fn token_response(issued: Issued) -> ExchangeResponse {
         token_type: TokenType::Bearer.as_str().to_owned(),
         expires_in: i64::from(issued.expires_in),
         scope: issued.scope.as_str().to_owned(),
-        refresh_token: issued.refresh_token.expose().to_owned(),
+        refresh_token: issued
+            .refresh_token
+            .map(|t| t.expose().to_owned())
+            .unwrap_or_default(),
     }
 }
 
@@ -74,6 +77,10 @@ fn token_request(r: &ExchangeRequest) -> Result<TokenRequest<'_>, Status> {
         GrantType::RefreshToken => TokenRequest::RefreshToken {
             refresh_token: &r.refresh_token,
             scope: &r.scope,
+        },
+        GrantType::ClientCredentials => TokenRequest::ClientCredentials {
+            scope: &r.scope,
+            resource: r.resource.iter().map(String::as_str).collect(),
         },
     })
 }
