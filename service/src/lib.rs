@@ -15,6 +15,7 @@ pub mod credentials;
 pub mod datadir;
 #[doc(hidden)]
 pub mod grpc;
+pub mod http;
 #[doc(hidden)]
 pub mod keys;
 #[doc(hidden)]
@@ -32,7 +33,7 @@ pub use authority::{
     TokenTypeHint,
 };
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
-pub use config::{Config, InvalidConfig, StoreConfig};
+pub use config::{Config, DEFAULT_ISSUER, InvalidConfig, StoreConfig};
 pub use datadir::DataDirError;
 pub use keys::KeySource;
 pub use listener::Limits;

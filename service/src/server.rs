@@ -1,6 +1,7 @@
 //! Starting the server: its state from the configured store ([`StoreConfig`]), then the gRPC
 //! services (tessera.v1, grpc.health.v1, reflection v1 and v1alpha) behind one tower
-//! `ServiceBuilder` stack until a shutdown signal.
+//! `ServiceBuilder` stack, and the OAuth HTTP endpoints ([`http`](crate::http)) on a listener of
+//! their own, until a shutdown signal.
 
 use core::future::Future;
 use core::time::Duration;
@@ -21,7 +22,7 @@ use crate::datadir::{self, DataDirError};
 use crate::grpc::TokenApi;
 use crate::keys::{self, KeySource};
 use crate::limit::SizeLimitLayer;
-use crate::listener;
+use crate::listener::{self, Protocols};
 use crate::rng::SharedRng;
 use crate::store::{Backend, Store};
 
@@ -145,7 +146,7 @@ impl<S: Store> Server<S> {
         self.authority.keys()
     }
 
-    /// Serves on `listener` until `shutdown` completes, then drains in-flight requests and
+    /// Serves gRPC on `listener` until `shutdown` completes, then drains in-flight requests and
     /// closes the store.
     ///
     /// # Errors
@@ -153,6 +154,20 @@ impl<S: Store> Server<S> {
     pub async fn serve(
         self,
         listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), ServerError> {
+        self.serve_with_http(listener, None, shutdown).await
+    }
+
+    /// Serves gRPC on `grpc` and, if given, the OAuth HTTP endpoints on `http`, each within the
+    /// configured [`Limits`](crate::Limits), until `shutdown` completes; then both drain.
+    ///
+    /// # Errors
+    /// A transport or reflection setup failure.
+    pub async fn serve_with_http(
+        self,
+        grpc: TcpListener,
+        http: Option<TcpListener>,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), ServerError> {
         let (health, health_service) = tonic_health::server::health_reporter();
@@ -183,15 +198,60 @@ impl<S: Store> Server<S> {
         let service = ServiceBuilder::new().layer(SizeLimitLayer).service(routes);
 
         let purger = tokio::spawn(purge_forever(Arc::clone(&self.authority)));
-        if let Ok(addr) = listener.local_addr() {
-            tracing::info!(%addr, "serving tessera.v1.TokenService");
-        }
         let limits = self.authority.config().limits;
-        let served = listener::serve(listener, limits, service, timed_out, shutdown).await;
+        // One shutdown for both listeners.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let until_stopped = || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }
+        };
+        if let Ok(addr) = grpc.local_addr() {
+            tracing::info!(%addr, "serving tessera.v1.TokenService (gRPC)");
+        }
+        let grpc_served = listener::serve(
+            grpc,
+            Protocols::Http2,
+            limits,
+            service,
+            timed_out,
+            until_stopped(),
+        );
+        let http_served = async {
+            let Some(http) = http else {
+                return Ok(());
+            };
+            if let Ok(addr) = http.local_addr() {
+                tracing::info!(%addr, issuer = %self.authority.config().issuer,
+                    "serving the OAuth endpoints (HTTP)");
+            }
+            if self.authority.config().login_url.is_none() {
+                tracing::warn!(
+                    "no --login-url: the authorization endpoint cannot send anyone to sign in"
+                );
+            }
+            let router =
+                crate::http::router(Arc::clone(&self.authority), Arc::clone(&self.operator));
+            listener::serve(
+                http,
+                Protocols::Http1And2,
+                limits,
+                router,
+                crate::http::response::timed_out,
+                until_stopped(),
+            )
+            .await
+        };
+        let signal = async {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        let ((), grpc_served, http_served) = tokio::join!(signal, grpc_served, http_served);
         purger.abort();
         let _ = purger.await;
         tracing::info!("server stopped");
-        served.map_err(ServerError::Io)
+        grpc_served.and(http_served).map_err(ServerError::Io)
     }
 }
 

@@ -274,6 +274,8 @@ async fn a_taken_address_is_named_and_creates_no_state() {
     let dir = parent.path().join("data");
     let served = tessera(&[
         "serve",
+        "--http-listen",
+        "off",
         "--listen",
         &addr,
         "--data-dir",

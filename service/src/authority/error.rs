@@ -16,6 +16,8 @@ pub enum Error {
     MissingField(&'static str),
     /// A request field is malformed (its wire name).
     InvalidField(&'static str),
+    /// A request field appears more than once (RFC 6749 §3.1: parameters must not repeat).
+    RepeatedField(&'static str),
     /// The client named in a request is not registered.
     UnknownClient,
     /// An audience of a code request names a client that is not registered.
@@ -167,7 +169,9 @@ impl Error {
                 (K::of_core(e.kind()), "code or token is invalid or expired")
             }
             Self::Core(e) => (K::of_core(e.kind()), core_detail(*e)),
-            Self::MissingField(field) | Self::InvalidField(field) => (K::InvalidRequest, field),
+            Self::MissingField(field) | Self::InvalidField(field) | Self::RepeatedField(field) => {
+                (K::InvalidRequest, field)
+            }
             Self::UnknownClient => (K::InvalidRequest, "client is not registered"),
             Self::UnknownAudience => (
                 K::InvalidRequest,
@@ -261,6 +265,7 @@ impl core::fmt::Display for Error {
         match self {
             Self::MissingField(_) => write!(f, "{kind}: missing {detail}"),
             Self::InvalidField(_) => write!(f, "{kind}: malformed {detail}"),
+            Self::RepeatedField(_) => write!(f, "{kind}: repeated {detail}"),
             _ => write!(f, "{kind}: {detail}"),
         }
     }

@@ -101,15 +101,25 @@ pub enum KeysCommand {
 /// `tessera serve` flags; each can also come from its `TESSERA_*` environment variable.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
+    /// Address to serve gRPC on.
     #[arg(long, env = "TESSERA_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
+    /// Address to serve the OAuth HTTP endpoints on (HTTP/1.1 and HTTP/2; put a TLS-terminating
+    /// proxy in front), or `off` for gRPC only.
+    #[arg(long, env = "TESSERA_HTTP_LISTEN", default_value = "127.0.0.1:8080",
+          value_parser = parse_http_listen)]
+    pub http_listen: HttpListen,
     /// Directory of the database, master keys and operator token.
     #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
     pub data_dir: PathBuf,
-    /// Issuer name (`iss` in introspection).
-    #[arg(long, env = "TESSERA_ISSUER", default_value = "tessera")]
+    /// Issuer URL (RFC 8414): `https://HOST[:PORT]`, or `http://` on a loopback host; `iss`
+    /// everywhere and the base of the endpoint URLs the metadata document lists.
+    #[arg(long, env = "TESSERA_ISSUER", default_value = crate::config::DEFAULT_ISSUER)]
     pub issuer: String,
+    /// The operator's login and consent app: the authorization endpoint redirects the browser
+    /// there with a `login_challenge` parameter (service/README.md, "The login hand-off").
+    #[arg(long, env = "TESSERA_LOGIN_URL")]
+    pub login_url: Option<String>,
     /// Authorization code lifetime in seconds (at most 600).
     #[arg(long, env = "TESSERA_CODE_LIFETIME", default_value_t = 60,
           value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_CODE_LIFETIME)))]
@@ -180,6 +190,7 @@ impl ServeArgs {
                 data_dir: self.data_dir.clone(),
             },
             issuer: self.issuer.clone(),
+            login_url: self.login_url.clone(),
             code_lifetime: self.code_lifetime,
             access_lifetime: self.access_lifetime,
             refresh_lifetime: self.refresh_lifetime,
@@ -303,23 +314,50 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::debug!(descriptors, "descriptor limit");
     }
     // Bind first: a taken address must not leave a new data directory behind.
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| {
-            let hint = match e.kind() {
-                std::io::ErrorKind::AddrInUse => {
-                    "another process (a running server?) listens there: stop it or choose \
-                     another --listen"
-                }
-                std::io::ErrorKind::PermissionDenied => {
-                    "ports below 1024 need privileges: choose another --listen"
-                }
-                _ => "choose another --listen",
-            };
-            anyhow::anyhow!("cannot listen on {}: {e}; {hint}", args.listen)
-        })?;
+    let listener = bind(args.listen, "--listen").await?;
+    let http = match args.http_listen {
+        HttpListen::Off => None,
+        HttpListen::On(addr) => Some(bind(addr, "--http-listen").await?),
+    };
     let server = crate::Server::open(args.config())?;
-    Ok(server.serve(listener, shutdown_signal()).await?)
+    Ok(server
+        .serve_with_http(listener, http, shutdown_signal())
+        .await?)
+}
+
+/// Where `--http-listen` serves, or that it does not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HttpListen {
+    /// No HTTP listener: gRPC only.
+    Off,
+    /// This address.
+    On(SocketAddr),
+}
+
+fn parse_http_listen(value: &str) -> Result<HttpListen, String> {
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(HttpListen::Off);
+    }
+    value
+        .parse()
+        .map(HttpListen::On)
+        .map_err(|e| format!("{e}: expected HOST:PORT or `off`"))
+}
+
+/// Binds `addr`, or explains why not, naming the flag that chose it.
+async fn bind(addr: SocketAddr, flag: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        let hint = match e.kind() {
+            std::io::ErrorKind::AddrInUse => {
+                format!("another process (a running server?) listens there: stop it or choose another {flag}")
+            }
+            std::io::ErrorKind::PermissionDenied => {
+                format!("ports below 1024 need privileges: choose another {flag}")
+            }
+            _ => format!("choose another {flag}"),
+        };
+        anyhow::anyhow!("cannot listen on {addr}: {e}; {hint}")
+    })
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
