@@ -419,8 +419,9 @@ fn prepare_dir(dir: &Path) -> Result<(), DataDirError> {
     }
 }
 
-/// The longest anything a server with `config` mints can live, seconds.
-fn longest_lifetime(config: &Config) -> u64 {
+/// The longest anything a server with `config` mints can live, seconds: the `lifetime` of
+/// [`admit`].
+pub fn longest_lifetime(config: &Config) -> u64 {
     config
         .grant_revocation_window()
         .max(u64::from(config.code_lifetime))
