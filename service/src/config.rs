@@ -29,6 +29,27 @@ impl StoreConfig {
     }
 }
 
+/// Where a server's secret files are: the one place that decides it. By default both are in the
+/// data directory ([`KeyFiles::in_dir`]); `--keys-file` and `--operator-token-file` point every
+/// server of a fleet at the same files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyFiles {
+    /// The master keys file ([`keys`](crate::keys) has its format).
+    pub keys: PathBuf,
+    /// The operator token file.
+    pub operator_token: PathBuf,
+}
+
+impl KeyFiles {
+    /// The files of the data directory `dir`: `<dir>/keys` and `<dir>/operator_token`.
+    pub fn in_dir(dir: &Path) -> Self {
+        Self {
+            keys: dir.join(crate::keys::KEYS_FILE),
+            operator_token: crate::keys::operator_token_path(dir),
+        }
+    }
+}
+
 /// The issuer of a server started with the defaults: its HTTP listener's default address.
 pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:8080";
 
@@ -37,6 +58,8 @@ pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:8080";
 pub struct Config {
     /// The storage backend and where its state lives.
     pub store: StoreConfig,
+    /// Where the master keys and the operator token are.
+    pub key_files: KeyFiles,
     /// The issuer identifier (RFC 8414 §2): an `https` URL, or `http` on a loopback host, with no
     /// path, query or fragment. It is `iss` in introspection answers and on every authorization
     /// response (RFC 9207), and the base of every endpoint URL in the metadata document.
@@ -79,14 +102,14 @@ impl core::fmt::Display for InvalidConfig {
 impl core::error::Error for InvalidConfig {}
 
 impl Config {
-    /// A configuration for the embedded store in `data_dir`, with the default issuer and lifetimes (codes 60 s, access tokens 1 h,
+    /// A configuration for the embedded store in `data_dir`, its keys and operator token in it too, with the default issuer and lifetimes (codes 60 s, access tokens 1 h,
     /// refresh tokens 30 days, refresh families 90 days), and at most 10 failed authentications per client and 20 per
     /// source address a minute.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
         Self {
-            store: StoreConfig::Embedded {
-                data_dir: data_dir.into(),
-            },
+            key_files: KeyFiles::in_dir(&data_dir),
+            store: StoreConfig::Embedded { data_dir },
             issuer: DEFAULT_ISSUER.to_owned(),
             login_url: None,
             code_lifetime: 60,

@@ -33,9 +33,9 @@ pub use authority::{
     TokenTypeHint,
 };
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
-pub use config::{Config, DEFAULT_ISSUER, InvalidConfig, StoreConfig};
+pub use config::{Config, DEFAULT_ISSUER, InvalidConfig, KeyFiles, StoreConfig};
 pub use datadir::DataDirError;
 pub use keys::KeySource;
 pub use listener::Limits;
-pub use server::{MAX_REQUEST_BYTES, Server, ServerError, TIMED_OUT, serve};
+pub use server::{KeyReloader, MAX_REQUEST_BYTES, Server, ServerError, TIMED_OUT, serve};
 pub use store::{Backend, RedbStore, Store};

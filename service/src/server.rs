@@ -25,6 +25,7 @@ use crate::limit::SizeLimitLayer;
 use crate::listener::{self, Protocols};
 use crate::rng::SharedRng;
 use crate::store::{Backend, Store};
+use tessera_core::{KeyId, Keyring};
 
 /// Largest request message accepted by every service: ample for any Tessera request (the largest,
 /// a `Register` with 16 redirect URIs of 512 bytes, is under 9 KiB), and a 10 MB token is refused
@@ -81,6 +82,74 @@ impl From<DataDirError> for ServerError {
     }
 }
 
+/// What re-reads a keys file and checks it against the store's key records: one per backend.
+type LoadKeys = dyn Fn(&Path, u64) -> Result<(Keyring, LoadedKeys), DataDirError> + Send + Sync;
+
+/// The key ids a server holds, oldest first, and the one it mints with.
+pub type LoadedKeys = (Vec<KeyId>, KeyId);
+
+/// Re-reads a running server's keys file and puts its keyring in force: what `SIGHUP` does.
+/// Cheap to clone; every clone reloads the same server.
+#[derive(Clone)]
+pub struct KeyReloader {
+    source: Arc<KeySource>,
+    path: PathBuf,
+    clock: SharedClock,
+    load: Arc<LoadKeys>,
+}
+
+impl core::fmt::Debug for KeyReloader {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("KeyReloader")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyReloader {
+    /// The keys file it reads.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the keys file whole, checks it (private, well-formed, an active key, consistent
+    /// with the store's key records), records it, builds its keyring, and only then swaps it in:
+    /// a request sees the old key set or the new one, never a mix. Logs the ids it now holds and
+    /// the active one at INFO; on any failure logs an ERROR naming the file, and the keyring in
+    /// force stays.
+    ///
+    /// # Errors
+    /// The file's problem, naming it and the fix.
+    pub fn reload(&self) -> Result<LoadedKeys, DataDirError> {
+        match (self.load)(&self.path, self.clock.now()) {
+            Ok((keyring, (ids, active))) => {
+                self.source.replace(keyring);
+                tracing::info!(
+                    path = %self.path.display(),
+                    keys = %id_list(&ids),
+                    active = %active,
+                    "reloaded the keys file"
+                );
+                Ok((ids, active))
+            }
+            Err(e) => {
+                tracing::error!(
+                    path = %self.path.display(),
+                    error = %e,
+                    "cannot reload the keys file: the keys in force stay"
+                );
+                Err(e)
+            }
+        }
+    }
+}
+
+/// `1, 2, 3`.
+fn id_list(ids: &[KeyId]) -> String {
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    ids.join(", ")
+}
+
 /// A server whose state is open and ready to serve, over the store `S` (by default the
 /// [`Backend`] its [`StoreConfig`] selected).
 #[derive(Debug)]
@@ -88,6 +157,7 @@ pub struct Server<S = Backend> {
     authority: Arc<Authority<S>>,
     operator: Arc<keys::OperatorToken>,
     operator_token_path: PathBuf,
+    reloader: KeyReloader,
 }
 
 impl Server {
@@ -109,28 +179,44 @@ impl Server {
     pub fn open_with(config: Config, clock: SharedClock) -> Result<Self, ServerError> {
         config.validate().map_err(ServerError::Config)?;
         let rng = SharedRng::from_os().map_err(ServerError::Entropy)?;
-        let (keyring, operator, store, operator_token_path) = match &config.store {
+        let (keyring, (ids, active), operator, store, load) = match &config.store {
             StoreConfig::Embedded { data_dir } => {
                 let datadir::Opened {
                     keyring,
+                    ids,
                     operator,
                     store,
                 } = datadir::open(data_dir, &config, &rng, clock.now())?;
+                let database = data_dir.join(crate::store::DATABASE_FILE);
+                let recorder = store.clone();
+                let settings = config.clone();
+                let load: Arc<LoadKeys> = Arc::new(move |path: &Path, now: u64| {
+                    datadir::reload(path, &recorder, &database, &settings, now)
+                });
                 let store = Backend::from(store.with_clock(Arc::clone(&clock)));
-                (
-                    keyring,
-                    operator,
-                    store,
-                    keys::operator_token_path(data_dir),
-                )
+                (keyring, ids, operator, store, load)
             }
         };
+        let operator_token_path = config.key_files.operator_token.clone();
         tracing::info!(path = %operator_token_path.display(), "operator token");
+        tracing::info!(
+            path = %config.key_files.keys.display(),
+            keys = %id_list(&ids),
+            active = %active,
+            "master keys"
+        );
         let keys = Arc::new(KeySource::new(keyring));
+        let reloader = KeyReloader {
+            source: Arc::clone(&keys),
+            path: config.key_files.keys.clone(),
+            clock: Arc::clone(&clock),
+            load,
+        };
         Ok(Self {
             authority: Arc::new(Authority::new(store, keys, rng, clock, config)),
             operator: Arc::new(operator),
             operator_token_path,
+            reloader,
         })
     }
 }
@@ -144,6 +230,11 @@ impl<S: Store> Server<S> {
     /// The keyring in force, replaceable while the server runs (live rotation).
     pub fn keys(&self) -> &KeySource {
         self.authority.keys()
+    }
+
+    /// What re-reads the keys file into this server (on `SIGHUP`, `tessera serve` calls it).
+    pub fn key_reloader(&self) -> KeyReloader {
+        self.reloader.clone()
     }
 
     /// Serves gRPC on `listener` until `shutdown` completes, then drains in-flight requests and
@@ -208,7 +299,7 @@ impl<S: Store> Server<S> {
             }
         };
         if let Ok(addr) = grpc.local_addr() {
-            tracing::info!(%addr, "serving tessera.v1.TokenService (gRPC)");
+            tracing::info!(%addr, "serving tessera.v1.TokenService");
         }
         let grpc_served = listener::serve(
             grpc,

@@ -1,4 +1,5 @@
-//! The `tessera` command line: `serve`, `check`, `keys rotate`, and client commands that call a
+//! The `tessera` command line: `serve`, `check`, `keys add | activate | retire | rotate`, and
+//! client commands that call a
 //! running server (`register`, `issue-code`, `exchange`, `introspect`, `revoke`, `health`, `pkce`,
 //! `demo`).
 
@@ -26,8 +27,10 @@ macro_rules! say {
 }
 pub(crate) use say;
 
-use crate::config::{Config, StoreConfig};
+use crate::config::{Config, KeyFiles, StoreConfig};
+use crate::keys::KeysFile;
 use crate::listener::{self, Limits};
+use tessera_core::KeyId;
 
 /// Tessera: an OAuth 2.0 token server over gRPC.
 #[derive(Debug, Parser)]
@@ -49,6 +52,9 @@ pub enum Command {
         /// The data directory.
         #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
         data_dir: PathBuf,
+        /// Where the keys and operator token are, if not in the data directory.
+        #[command(flatten)]
+        files: KeyFileArgs,
     },
     /// Manage the master keys in a data directory.
     Keys {
@@ -74,11 +80,81 @@ pub enum Command {
     Demo(demo::DemoArgs),
 }
 
+/// `--keys-file` and `--operator-token-file` of `tessera serve` and `tessera check`: each
+/// defaults to the data directory's own file.
+#[derive(Debug, Clone, Args)]
+pub struct KeyFileArgs {
+    /// The master keys file, e.g. one every server of a fleet shares (default
+    /// `<data-dir>/keys`).
+    #[arg(long, env = "TESSERA_KEYS_FILE")]
+    pub keys_file: Option<PathBuf>,
+    /// The operator token file, e.g. one every server of a fleet shares (default
+    /// `<data-dir>/operator_token`).
+    #[arg(long, env = "TESSERA_OPERATOR_TOKEN_FILE")]
+    pub operator_token_file: Option<PathBuf>,
+}
+
+impl KeyFileArgs {
+    /// The files, defaulting to those of `data_dir`.
+    pub fn resolve(&self, data_dir: &std::path::Path) -> KeyFiles {
+        let defaults = KeyFiles::in_dir(data_dir);
+        KeyFiles {
+            keys: self.keys_file.clone().unwrap_or(defaults.keys),
+            operator_token: self
+                .operator_token_file
+                .clone()
+                .unwrap_or(defaults.operator_token),
+        }
+    }
+}
+
+/// The keys file a `tessera keys add | activate | retire` changes: `--keys-file`, or the data
+/// directory's.
+#[derive(Debug, Clone, Args)]
+pub struct KeysFileArg {
+    /// The keys file (a fleet's shared one); it wins over --data-dir.
+    #[arg(long, env = "TESSERA_KEYS_FILE")]
+    pub keys_file: Option<PathBuf>,
+    /// The data directory whose `keys` file to change.
+    #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
+    pub data_dir: PathBuf,
+}
+
+impl KeysFileArg {
+    /// The keys file's path.
+    pub fn path(&self) -> PathBuf {
+        self.keys_file
+            .clone()
+            .unwrap_or_else(|| KeyFiles::in_dir(&self.data_dir).keys)
+    }
+}
+
 /// `tessera keys ...`.
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Add a new active master key; older keys keep verifying (stop the server first; it mints
-    /// with the new key from its next start). At most 4 keys are kept: the oldest is retired.
+    /// Add a new master key, verify-only (the active key keeps minting); prints its id. Then send
+    /// SIGHUP to every server that reads the file, and `tessera keys activate ID` once all have it.
+    Add(KeysFileArg),
+    /// Make key ID the minting key (it must be in the file); then send SIGHUP to every server.
+    Activate {
+        /// The key id.
+        id: u16,
+        /// The file.
+        #[command(flatten)]
+        file: KeysFileArg,
+    },
+    /// Remove key ID (never the active key): tokens and stored client secrets under it stop
+    /// verifying once the servers are sent SIGHUP, so wait until they have expired.
+    Retire {
+        /// The key id.
+        id: u16,
+        /// The file.
+        #[command(flatten)]
+        file: KeysFileArg,
+    },
+    /// Add a new active master key in one step, for a single stopped server (it mints with the
+    /// new key from its next start); older keys keep verifying. At most 4 keys are kept: the
+    /// oldest is retired. A running server or a fleet: use add, activate, retire and SIGHUP.
     Rotate {
         /// The server's data directory.
         #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
@@ -112,6 +188,9 @@ pub struct ServeArgs {
     /// Directory of the database, master keys and operator token.
     #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
     pub data_dir: PathBuf,
+    /// Where the keys and operator token are, if not in the data directory.
+    #[command(flatten)]
+    pub files: KeyFileArgs,
     /// Issuer URL (RFC 8414): `https://HOST[:PORT]`, or `http://` on a loopback host; `iss`
     /// everywhere and the base of the endpoint URLs the metadata document lists.
     #[arg(long, env = "TESSERA_ISSUER", default_value = crate::config::DEFAULT_ISSUER)]
@@ -189,6 +268,7 @@ impl ServeArgs {
             store: StoreConfig::Embedded {
                 data_dir: self.data_dir.clone(),
             },
+            key_files: self.files.resolve(&self.data_dir),
             issuer: self.issuer.clone(),
             login_url: self.login_url.clone(),
             code_lifetime: self.code_lifetime,
@@ -217,7 +297,16 @@ impl ServeArgs {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
-        Command::Check { data_dir } => check(&data_dir),
+        Command::Check { data_dir, files } => check(&data_dir, &files.resolve(&data_dir)),
+        Command::Keys {
+            command: KeysCommand::Add(file),
+        } => keys_add(&file.path()),
+        Command::Keys {
+            command: KeysCommand::Activate { id, file },
+        } => keys_activate(&file.path(), KeyId::new(id)),
+        Command::Keys {
+            command: KeysCommand::Retire { id, file },
+        } => keys_retire(&file.path(), KeyId::new(id)),
         Command::Keys {
             command: KeysCommand::Rotate { data_dir, force },
         } => rotate(&data_dir, force),
@@ -259,14 +348,79 @@ fn rotate(data_dir: &std::path::Path, force: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn check(data_dir: &std::path::Path) -> anyhow::Result<()> {
-    let checked = crate::datadir::check(data_dir)?;
-    let active = checked.keys.last().copied();
+/// Reads the keys file at `path` for a change: private and whole, or refused.
+fn keys_file(path: &std::path::Path) -> anyhow::Result<KeysFile> {
+    let read = crate::keys::check_private(path).and_then(|()| crate::keys::read_keys(path));
+    read.map_err(|e| match e.kind() {
+        // Our own messages name the file and the fix.
+        std::io::ErrorKind::InvalidData | std::io::ErrorKind::PermissionDenied
+            if e.raw_os_error().is_none() =>
+        {
+            anyhow::anyhow!(e.to_string())
+        }
+        std::io::ErrorKind::NotFound => anyhow::anyhow!(
+            "{} does not exist: start the server once to create it, or pass the file every \
+             server reads (--keys-file PATH or --data-dir DIR)",
+            path.display()
+        ),
+        _ => anyhow::anyhow!("cannot read {}: {e}", path.display()),
+    })
+}
+
+fn save_keys(path: &std::path::Path, file: &KeysFile) -> anyhow::Result<()> {
+    crate::keys::write_keys_file(path, file)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+}
+
+fn keys_add(path: &std::path::Path) -> anyhow::Result<()> {
+    let rng = crate::rng::SharedRng::from_os()
+        .map_err(|e| anyhow::anyhow!("no entropy from the operating system: {e}"))?;
+    let mut file = keys_file(path)?;
+    let added = file.add(path, &rng)?;
+    save_keys(path, &file)?;
+    say!("{added}");
+    eprintln!(
+        "added key {added} to {} (verify-only; key {} still mints): send SIGHUP to every server \
+         that reads it, then `tessera keys activate {added}`",
+        path.display(),
+        file.active
+    );
+    Ok(())
+}
+
+fn keys_activate(path: &std::path::Path, id: KeyId) -> anyhow::Result<()> {
+    let mut file = keys_file(path)?;
+    file.activate(path, id)?;
+    save_keys(path, &file)?;
+    say!(
+        "key {id} is active in {} (keys: {}): send SIGHUP to every server that reads it",
+        path.display(),
+        ids(file.ids())
+    );
+    Ok(())
+}
+
+fn keys_retire(path: &std::path::Path, id: KeyId) -> anyhow::Result<()> {
+    let mut file = keys_file(path)?;
+    file.retire(path, id)?;
+    save_keys(path, &file)?;
+    say!(
+        "retired key {id} from {} (keys: {}; key {} mints): send SIGHUP to every server that \
+         reads it",
+        path.display(),
+        ids(file.ids()),
+        file.active
+    );
+    Ok(())
+}
+
+fn check(data_dir: &std::path::Path, files: &KeyFiles) -> anyhow::Result<()> {
+    let checked = crate::datadir::check(data_dir, files)?;
     say!("{}: sound", data_dir.display());
     say!(
         "keys: {} (key {} mints)",
         ids(checked.keys.iter().copied()),
-        active.map_or_else(String::new, |id| id.to_string())
+        checked.active
     );
     for (id, count) in &checked.verifiers_by_key {
         say!("client secrets under key {id}: {count}");
@@ -320,9 +474,29 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         HttpListen::On(addr) => Some(bind(addr, "--http-listen").await?),
     };
     let server = crate::Server::open(args.config())?;
-    Ok(server
+    let reloads = tokio::spawn(reload_on_hangup(server.key_reloader()));
+    let served = server
         .serve_with_http(listener, http, shutdown_signal())
-        .await?)
+        .await;
+    reloads.abort();
+    Ok(served?)
+}
+
+/// Re-reads the keys file on every SIGHUP (the reload logs what it now holds, or its error).
+async fn reload_on_hangup(reloader: crate::KeyReloader) {
+    let mut hangups = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(signal) => signal,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP: keys reload only on restart");
+            return;
+        }
+    };
+    while hangups.recv().await.is_some() {
+        tracing::info!(path = %reloader.path().display(), "SIGHUP: reloading the keys file");
+        let reloader = reloader.clone();
+        // The reload reads a file and writes the key records: off the async workers.
+        let _ = tokio::task::spawn_blocking(move || reloader.reload()).await;
+    }
 }
 
 /// Where `--http-listen` serves, or that it does not.

@@ -121,14 +121,10 @@ pub enum DataDirError {
         /// The database file.
         database: PathBuf,
     },
-    /// The keys file holds a key the database has no record of.
+    /// The keys file holds none of the keys the database recorded.
     UnrecordedKey {
         /// The keys file.
         keys: PathBuf,
-        /// The key id.
-        id: u16,
-        /// Its line.
-        line: usize,
         /// The database file.
         database: PathBuf,
     },
@@ -263,22 +259,19 @@ impl core::fmt::Display for DataDirError {
                 keys.display(),
                 database.display()
             ),
-            Self::UnrecordedKey {
-                keys,
-                id,
-                line,
-                database,
-            } => write!(
+            Self::UnrecordedKey { keys, database } => write!(
                 f,
-                "{} holds key {id} (line {line}), which {} has no record of: the file belongs to \
-                 another data directory or was edited; {RESTORE_KEYS}",
+                "{} holds none of the keys {} recorded: the file belongs to another data \
+                 directory, or every key this server knew was retired while it was stopped; \
+                 {RESTORE_KEYS} (or one that still holds a key this server knew: start with it, \
+                 then change the file and send SIGHUP)",
                 keys.display(),
                 database.display()
             ),
             Self::KeyMissing { keys, id, database } => write!(
                 f,
-                "{} lacks key {id}, which {} recorded: it is an older copy or was edited; \
-                 {RESTORE_KEYS}",
+                "{} lacks key {id}, which {} recorded minting with and is newer than every key \
+                 of the file: it is an older copy or was edited; {RESTORE_KEYS}",
                 keys.display(),
                 database.display()
             ),
