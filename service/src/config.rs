@@ -20,32 +20,63 @@ pub enum StoreConfig {
         data_dir: PathBuf,
     },
     /// A PostgreSQL database that a fleet of instances shares
-    /// ([`PostgresStore`](crate::store::PostgresStore)); the data directory holds only the
-    /// master keys and the operator token, the same files on every instance.
+    /// ([`PostgresStore`](crate::store::PostgresStore)); the instances load the same key files
+    /// ([`Config::key_files`]).
     Postgres {
         /// Where the database is (its `Debug` hides the password).
         url: PostgresUrl,
-        /// The directory of the keys and operator token files.
-        data_dir: PathBuf,
     },
 }
 
 impl StoreConfig {
-    /// The directory of the master keys and the operator token (and, embedded, the database).
+    /// The data directory of an embedded store.
     pub fn data_dir(&self) -> Option<&Path> {
         match self {
-            Self::Embedded { data_dir } | Self::Postgres { data_dir, .. } => Some(data_dir),
+            Self::Embedded { data_dir } => Some(data_dir),
+            Self::Postgres { .. } => None,
         }
     }
 }
 
-/// What `tessera serve` runs with (its flags, without the listen address).
+/// Where a server's secret files are: the one place that decides it. By default both are in the
+/// data directory ([`KeyFiles::in_dir`]); `--keys-file` and `--operator-token-file` point every
+/// server of a fleet at the same files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyFiles {
+    /// The master keys file ([`keys`](crate::keys) has its format).
+    pub keys: PathBuf,
+    /// The operator token file.
+    pub operator_token: PathBuf,
+}
+
+impl KeyFiles {
+    /// The files of the data directory `dir`: `<dir>/keys` and `<dir>/operator_token`.
+    pub fn in_dir(dir: &Path) -> Self {
+        Self {
+            keys: dir.join(crate::keys::KEYS_FILE),
+            operator_token: crate::keys::operator_token_path(dir),
+        }
+    }
+}
+
+/// The issuer of a server started with the defaults: its HTTP listener's default address.
+pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:8080";
+
+/// What `tessera serve` runs with (its flags, without the listen addresses).
 #[derive(Clone, Debug)]
 pub struct Config {
     /// The storage backend and where its state lives.
     pub store: StoreConfig,
-    /// `iss` in introspection answers.
+    /// Where the master keys and the operator token are.
+    pub key_files: KeyFiles,
+    /// The issuer identifier (RFC 8414 §2): an `https` URL, or `http` on a loopback host, with no
+    /// path, query or fragment. It is `iss` in introspection answers and on every authorization
+    /// response (RFC 9207), and the base of every endpoint URL in the metadata document.
     pub issuer: String,
+    /// Where the authorization endpoint sends the browser to sign in and consent: the operator's
+    /// login app, which gets a `login_challenge` parameter. `None`: the authorization endpoint
+    /// answers every valid request with `server_error`.
+    pub login_url: Option<String>,
     /// Authorization code lifetime, seconds (at most 600, RFC 6749 §4.1.2).
     pub code_lifetime: u32,
     /// Access token lifetime, seconds.
@@ -80,15 +111,16 @@ impl core::fmt::Display for InvalidConfig {
 impl core::error::Error for InvalidConfig {}
 
 impl Config {
-    /// A configuration for the embedded store in `data_dir`, with the default issuer and lifetimes (codes 60 s, access tokens 1 h,
+    /// A configuration for the embedded store in `data_dir`, its keys and operator token in it too, with the default issuer and lifetimes (codes 60 s, access tokens 1 h,
     /// refresh tokens 30 days, refresh families 90 days), and at most 10 failed authentications per client and 20 per
     /// source address a minute.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
         Self {
-            store: StoreConfig::Embedded {
-                data_dir: data_dir.into(),
-            },
-            issuer: "tessera".to_owned(),
+            key_files: KeyFiles::in_dir(&data_dir),
+            store: StoreConfig::Embedded { data_dir },
+            issuer: DEFAULT_ISSUER.to_owned(),
+            login_url: None,
             code_lifetime: 60,
             access_lifetime: 3600,
             refresh_lifetime: 30 * 24 * 3600,
@@ -131,6 +163,10 @@ impl Config {
                 "failed-auth window must be at least 1 second",
             ));
         }
+        check_issuer(&self.issuer).map_err(InvalidConfig)?;
+        if let Some(url) = &self.login_url {
+            check_login_url(url).map_err(InvalidConfig)?;
+        }
         self.limits.validate().map_err(InvalidConfig)
     }
 
@@ -138,6 +174,55 @@ impl Config {
     pub fn grant_revocation_window(&self) -> u64 {
         u64::from(self.access_lifetime.max(self.refresh_lifetime))
     }
+}
+
+/// True for a host that names this machine: `localhost`, 127.0.0.0/8 or `[::1]`.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<core::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// RFC 8414 §2: "a URL that uses the https scheme and has no query or fragment components"; plain
+/// `http` is accepted for a loopback host (development, and a TLS-terminating proxy's upstream
+/// is configured with the public `https` issuer instead). No path either: endpoint URLs are the
+/// issuer followed by their path.
+fn check_issuer(issuer: &str) -> Result<(), &'static str> {
+    const FORM: &str = "issuer must be https://HOST[:PORT] (or http:// on a loopback host) \
+                        with no path, query or fragment, e.g. https://auth.example.com";
+    let uri: http::Uri = issuer.parse().map_err(|_| FORM)?;
+    let host = uri.host().ok_or(FORM)?;
+    let secure = match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => false,
+        _ => return Err(FORM),
+    };
+    // `http::Uri` reads an absent path as "/", so the text is checked for one too.
+    let bare = uri.path() == "/" && uri.query().is_none() && !issuer.ends_with('/');
+    if !bare || issuer.contains('#') || issuer.contains('@') {
+        return Err(FORM);
+    }
+    if !secure && !is_loopback(host) {
+        return Err("issuer must use https unless its host is loopback (RFC 8414 §2)");
+    }
+    Ok(())
+}
+
+/// The login app's URL: absolute `http` or `https`, without a fragment (the challenge is added
+/// to its query).
+fn check_login_url(url: &str) -> Result<(), &'static str> {
+    const FORM: &str = "login URL must be an absolute http:// or https:// URL without a fragment";
+    let uri: http::Uri = url.parse().map_err(|_| FORM)?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+        return Err(FORM);
+    }
+    if url.contains('#') {
+        return Err(FORM);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -172,5 +257,44 @@ mod tests {
             config.validate(),
             Err(InvalidConfig("code lifetime must be 1 to 600 seconds"))
         );
+    }
+
+    #[test]
+    fn the_issuer_is_an_https_url_or_http_on_loopback_with_no_path_query_or_fragment() {
+        for good in [
+            "https://auth.example.com",
+            "https://auth.example.com:8443",
+            "http://127.0.0.1:8080",
+            "http://localhost:8080",
+            "http://[::1]:8080",
+        ] {
+            assert_eq!(check_issuer(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "tessera",
+            "",
+            "http://auth.example.com",
+            "https://auth.example.com/",
+            "https://auth.example.com/tenant",
+            "https://auth.example.com?x=1",
+            "https://auth.example.com#f",
+            "https://user@auth.example.com",
+            "ftp://auth.example.com",
+            "http://127.0.0.1.example.com",
+        ] {
+            assert!(check_issuer(bad).is_err(), "{bad}");
+        }
+        let mut config = Config::new("data");
+        config.login_url = Some("https://login.example.com/signin?tenant=a".to_owned());
+        assert_eq!(config.validate(), Ok(()));
+        for bad in [
+            "/login",
+            "login.example.com",
+            "https://l.example/x#y",
+            "javascript:x",
+        ] {
+            config.login_url = Some(bad.to_owned());
+            assert!(config.validate().is_err(), "{bad}");
+        }
     }
 }

@@ -8,6 +8,7 @@ use tessera_core::{ClientId, ClientSecret};
 use zeroize::Zeroizing;
 
 use crate::authority::Error;
+use crate::keys::OperatorToken;
 
 /// The header (and gRPC metadata key) credentials travel in.
 pub const AUTHORIZATION: &str = "authorization";
@@ -41,6 +42,9 @@ pub struct BasicCredentials {
 /// [`Error::BadCredentials`] for another scheme or malformed credentials.
 pub fn basic(value: &str) -> Result<BasicCredentials, Error> {
     let encoded = strip_scheme(value, "Basic").ok_or(Error::BadCredentials)?;
+    // RFC 6749 §2.3.1 form-encodes the id and secret before Base64; Tessera's use only
+    // unreserved characters, which that leaves as they are, so a client that encodes and one
+    // that does not send the same bytes.
     // Longer than any Tessera id and secret: anything that does not fit is not ours.
     let mut buf = Zeroizing::new([0u8; 256]);
     let decoded =
@@ -51,6 +55,31 @@ pub fn basic(value: &str) -> Result<BasicCredentials, Error> {
         client_id: ClientId::parse(id).map_err(|_| Error::BadCredentials)?,
         secret: ClientSecret::parse(secret).map_err(|_| Error::BadCredentials)?,
     })
+}
+
+/// Reads `client_secret_post` credentials: `client_id` and `client_secret` form fields
+/// (RFC 6749 §2.3.1).
+///
+/// # Errors
+/// [`Error::BadCredentials`] if either is malformed (or the id is missing).
+pub fn post(client_id: &str, client_secret: &str) -> Result<BasicCredentials, Error> {
+    Ok(BasicCredentials {
+        client_id: ClientId::parse(client_id).map_err(|_| Error::BadCredentials)?,
+        secret: ClientSecret::parse(client_secret).map_err(|_| Error::BadCredentials)?,
+    })
+}
+
+/// Checks a presented `Bearer <operator token>` value (`None`: no credential at all).
+///
+/// # Errors
+/// [`Error::BadOperatorToken`] if it is missing, of another scheme, or wrong.
+pub fn check_operator(value: Option<&str>, token: &OperatorToken) -> Result<(), Error> {
+    let presented = value.and_then(bearer).ok_or(Error::BadOperatorToken)?;
+    if token.verify(presented) {
+        Ok(())
+    } else {
+        Err(Error::BadOperatorToken)
+    }
 }
 
 /// The `authorization` value for Basic client credentials (for clients of this service).

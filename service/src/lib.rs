@@ -15,6 +15,7 @@ pub mod credentials;
 pub mod datadir;
 #[doc(hidden)]
 pub mod grpc;
+pub mod http;
 #[doc(hidden)]
 pub mod keys;
 #[doc(hidden)]
@@ -27,14 +28,14 @@ pub mod server;
 pub mod store;
 
 pub use authority::{
-    Authority, ClientAuth, CodeRequest, Error, ErrorKind, GrantType, Introspected, Issued,
-    MAX_CLIENT_NAME_LEN, MAX_REDIRECT_URIS, Registration, THROTTLED_DELAY, TokenRequest, TokenType,
-    TokenTypeHint,
+    Authority, AuthorizationRequest, ClientAuth, CodeRequest, Error, ErrorKind, GrantType,
+    Introspected, Issued, MAX_CLIENT_NAME_LEN, MAX_REDIRECT_URIS, PendingLogin, REJECT_ERRORS,
+    Refused, Registration, THROTTLED_DELAY, TokenRequest, TokenType, TokenTypeHint,
 };
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
-pub use config::{Config, InvalidConfig, StoreConfig};
+pub use config::{Config, DEFAULT_ISSUER, InvalidConfig, KeyFiles, StoreConfig};
 pub use datadir::DataDirError;
 pub use keys::KeySource;
 pub use listener::Limits;
-pub use server::{MAX_REQUEST_BYTES, Server, ServerError, TIMED_OUT, serve};
+pub use server::{KeyReloader, MAX_REQUEST_BYTES, Server, ServerError, TIMED_OUT, serve};
 pub use store::{Backend, RedbStore, Store};

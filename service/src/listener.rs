@@ -24,6 +24,11 @@ use tower_service::Service;
 /// Most bytes of request headers on one stream (HTTP/2 `SETTINGS_MAX_HEADER_LIST_SIZE`): gRPC
 /// and OAuth requests send a few hundred.
 pub const MAX_HEADER_LIST_BYTES: u32 = 8 * 1024;
+/// HTTP/1.1 read buffer: a request's line and headers must fit (hyper's minimum is 8 KiB).
+const HTTP1_BUFFER_BYTES: usize = 16 * 1024;
+const _: () = assert!(HTTP1_BUFFER_BYTES >= 8192, "hyper's minimum buffer");
+/// Most header fields in one HTTP/1.1 request.
+const HTTP1_MAX_HEADERS: usize = 64;
 /// HTTP/2 flow-control windows: a connection cannot have more request bytes in flight than the
 /// server has read, so a stalled stream holds at most this much in the transport.
 const CONNECTION_WINDOW: u32 = 256 * 1024;
@@ -131,6 +136,16 @@ impl<B> ResponseBody for B where
 {
 }
 
+/// Which HTTP versions a listener speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocols {
+    /// HTTP/2 only (gRPC).
+    Http2,
+    /// HTTP/1.1 and HTTP/2 with prior knowledge (the OAuth endpoints: browsers and ordinary
+    /// client libraries speak HTTP/1.1).
+    Http1And2,
+}
+
 /// The peer's address, in every request's extensions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PeerAddr(pub SocketAddr);
@@ -158,8 +173,11 @@ pub fn connections_within(max_connections: usize, descriptors: Option<u64>) -> u
     usize::try_from(room).map_or(max_connections, |room| max_connections.min(room))
 }
 
-/// Serves `service` on `listener` within `limits` until `shutdown` completes, then lets open
-/// connections finish their requests (each within `limits.request_timeout`).
+/// Serves `service` on `listener` in `protocols` within `limits` until `shutdown` completes,
+/// then lets open connections finish their requests (each within `limits.request_timeout`).
+/// An HTTP/1.1 connection has the same handshake, idle and request deadlines as an HTTP/2 one,
+/// serves one request at a time, and its request line and headers must fit in 16 KiB (64
+/// fields at most; past it the connection is answered `431` and closed).
 ///
 /// `on_timeout` makes the answer to a request that ran out of time (for gRPC, a
 /// `DEADLINE_EXCEEDED` status).
@@ -168,6 +186,7 @@ pub fn connections_within(max_connections: usize, descriptors: Option<u64>) -> u
 /// Only if the limits are invalid; accept failures are logged and retried.
 pub async fn serve<S, B>(
     listener: TcpListener,
+    protocols: Protocols,
     limits: Limits,
     service: S,
     on_timeout: fn() -> http::Response<B>,
@@ -206,7 +225,20 @@ where
         .max_local_error_reset_streams(Some(MAX_LOCAL_RESETS))
         .keep_alive_interval(Some(limits.keepalive))
         .keep_alive_timeout(limits.keepalive);
-    let builder = Arc::new(builder.http2_only());
+    let builder = match protocols {
+        Protocols::Http2 => builder.http2_only(),
+        Protocols::Http1And2 => {
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.handshake_timeout)
+                .max_buf_size(HTTP1_BUFFER_BYTES)
+                .max_headers(HTTP1_MAX_HEADERS)
+                .keep_alive(true);
+            builder
+        }
+    };
+    let builder = Arc::new(builder);
 
     let mut shutdown = pin!(shutdown);
     let mut backoff = Backoff::default();

@@ -1,6 +1,7 @@
 //! Starting the server: its state from the configured store ([`StoreConfig`]), then the gRPC
 //! services (tessera.v1, grpc.health.v1, reflection v1 and v1alpha) behind one tower
-//! `ServiceBuilder` stack until a shutdown signal.
+//! `ServiceBuilder` stack, and the OAuth HTTP endpoints ([`http`](crate::http)) on a listener of
+//! their own, until a shutdown signal.
 
 use core::future::Future;
 use core::time::Duration;
@@ -21,9 +22,10 @@ use crate::datadir::{self, DataDirError};
 use crate::grpc::TokenApi;
 use crate::keys::{self, KeySource};
 use crate::limit::SizeLimitLayer;
-use crate::listener;
+use crate::listener::{self, Protocols};
 use crate::rng::SharedRng;
 use crate::store::{Backend, PostgresStore, Store, StoreError};
+use tessera_core::{KeyId, Keyring};
 
 /// Largest request message accepted by every service: ample for any Tessera request (the largest,
 /// a `Register` with 16 redirect URIs of 512 bytes, is under 9 KiB), and a 10 MB token is refused
@@ -89,6 +91,74 @@ impl From<DataDirError> for ServerError {
     }
 }
 
+/// What re-reads a keys file and checks it against the store's key records: one per backend.
+type LoadKeys = dyn Fn(&Path, u64) -> Result<(Keyring, LoadedKeys), DataDirError> + Send + Sync;
+
+/// The key ids a server holds, oldest first, and the one it mints with.
+pub type LoadedKeys = (Vec<KeyId>, KeyId);
+
+/// Re-reads a running server's keys file and puts its keyring in force: what `SIGHUP` does.
+/// Cheap to clone; every clone reloads the same server.
+#[derive(Clone)]
+pub struct KeyReloader {
+    source: Arc<KeySource>,
+    path: PathBuf,
+    clock: SharedClock,
+    load: Arc<LoadKeys>,
+}
+
+impl core::fmt::Debug for KeyReloader {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("KeyReloader")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyReloader {
+    /// The keys file it reads.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the keys file whole, checks it (private, well-formed, an active key, consistent
+    /// with the store's key records), records it, builds its keyring, and only then swaps it in:
+    /// a request sees the old key set or the new one, never a mix. Logs the ids it now holds and
+    /// the active one at INFO; on any failure logs an ERROR naming the file, and the keyring in
+    /// force stays.
+    ///
+    /// # Errors
+    /// The file's problem, naming it and the fix.
+    pub fn reload(&self) -> Result<LoadedKeys, DataDirError> {
+        match (self.load)(&self.path, self.clock.now()) {
+            Ok((keyring, (ids, active))) => {
+                self.source.replace(keyring);
+                tracing::info!(
+                    path = %self.path.display(),
+                    keys = %id_list(&ids),
+                    active = %active,
+                    "reloaded the keys file"
+                );
+                Ok((ids, active))
+            }
+            Err(e) => {
+                tracing::error!(
+                    path = %self.path.display(),
+                    error = %e,
+                    "cannot reload the keys file: the keys in force stay"
+                );
+                Err(e)
+            }
+        }
+    }
+}
+
+/// `1, 2, 3`.
+fn id_list(ids: &[KeyId]) -> String {
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    ids.join(", ")
+}
+
 /// A server whose state is open and ready to serve, over the store `S` (by default the
 /// [`Backend`] its [`StoreConfig`] selected).
 #[derive(Debug)]
@@ -96,6 +166,7 @@ pub struct Server<S = Backend> {
     authority: Arc<Authority<S>>,
     operator: Arc<keys::OperatorToken>,
     operator_token_path: PathBuf,
+    reloader: KeyReloader,
 }
 
 impl Server {
@@ -103,7 +174,7 @@ impl Server {
     /// ([`datadir::open`]): creates all of it on first start, else checks every part and
     /// refuses a missing, damaged or mismatched one, changing nothing. For
     /// [`StoreConfig::Postgres`], the database (creating or upgrading its schema) and the key
-    /// files beside it ([`datadir::open_shared`]).
+    /// files of `config.key_files` ([`datadir::open_shared`]).
     ///
     /// # Errors
     /// A bad setting, or a data directory problem naming the file and the fix.
@@ -119,44 +190,63 @@ impl Server {
     pub fn open_with(config: Config, clock: SharedClock) -> Result<Self, ServerError> {
         config.validate().map_err(ServerError::Config)?;
         let rng = SharedRng::from_os().map_err(ServerError::Entropy)?;
-        let (keyring, operator, store, operator_token_path) = match &config.store {
-            StoreConfig::Postgres { url, data_dir } => {
+        let (keyring, (ids, active), operator, store, load) = match &config.store {
+            StoreConfig::Postgres { url } => {
                 let store = PostgresStore::open(url)
                     .map_err(|source| ServerError::Store {
                         url: url.redacted().to_owned(),
                         source,
                     })?
                     .with_clock(Arc::clone(&clock));
-                let datadir::SharedKeys { keyring, operator } =
-                    datadir::open_shared(data_dir, &config, &rng, clock.now(), &store)?;
-                (
+                let datadir::SharedKeys {
                     keyring,
+                    ids,
                     operator,
-                    Backend::from(store),
-                    keys::operator_token_path(data_dir),
-                )
+                } = datadir::open_shared(&config, &rng, clock.now(), &store)?;
+                let recorder = store.clone();
+                let settings = config.clone();
+                let load: Arc<LoadKeys> = Arc::new(move |path: &Path, now: u64| {
+                    datadir::reload_shared(path, &recorder, &settings, now)
+                });
+                (keyring, ids, operator, Backend::from(store), load)
             }
             StoreConfig::Embedded { data_dir } => {
                 let datadir::Opened {
                     keyring,
+                    ids,
                     operator,
                     store,
                 } = datadir::open(data_dir, &config, &rng, clock.now())?;
+                let database = data_dir.join(crate::store::DATABASE_FILE);
+                let recorder = store.clone();
+                let settings = config.clone();
+                let load: Arc<LoadKeys> = Arc::new(move |path: &Path, now: u64| {
+                    datadir::reload(path, &recorder, &database, &settings, now)
+                });
                 let store = Backend::from(store.with_clock(Arc::clone(&clock)));
-                (
-                    keyring,
-                    operator,
-                    store,
-                    keys::operator_token_path(data_dir),
-                )
+                (keyring, ids, operator, store, load)
             }
         };
+        let operator_token_path = config.key_files.operator_token.clone();
         tracing::info!(path = %operator_token_path.display(), "operator token");
+        tracing::info!(
+            path = %config.key_files.keys.display(),
+            keys = %id_list(&ids),
+            active = %active,
+            "master keys"
+        );
         let keys = Arc::new(KeySource::new(keyring));
+        let reloader = KeyReloader {
+            source: Arc::clone(&keys),
+            path: config.key_files.keys.clone(),
+            clock: Arc::clone(&clock),
+            load,
+        };
         Ok(Self {
             authority: Arc::new(Authority::new(store, keys, rng, clock, config)),
             operator: Arc::new(operator),
             operator_token_path,
+            reloader,
         })
     }
 }
@@ -172,7 +262,12 @@ impl<S: Store> Server<S> {
         self.authority.keys()
     }
 
-    /// Serves on `listener` until `shutdown` completes, then drains in-flight requests and
+    /// What re-reads the keys file into this server (on `SIGHUP`, `tessera serve` calls it).
+    pub fn key_reloader(&self) -> KeyReloader {
+        self.reloader.clone()
+    }
+
+    /// Serves gRPC on `listener` until `shutdown` completes, then drains in-flight requests and
     /// closes the store.
     ///
     /// # Errors
@@ -180,6 +275,20 @@ impl<S: Store> Server<S> {
     pub async fn serve(
         self,
         listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), ServerError> {
+        self.serve_with_http(listener, None, shutdown).await
+    }
+
+    /// Serves gRPC on `grpc` and, if given, the OAuth HTTP endpoints on `http`, each within the
+    /// configured [`Limits`](crate::Limits), until `shutdown` completes; then both drain.
+    ///
+    /// # Errors
+    /// A transport or reflection setup failure.
+    pub async fn serve_with_http(
+        self,
+        grpc: TcpListener,
+        http: Option<TcpListener>,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), ServerError> {
         let (health, health_service) = tonic_health::server::health_reporter();
@@ -210,15 +319,60 @@ impl<S: Store> Server<S> {
         let service = ServiceBuilder::new().layer(SizeLimitLayer).service(routes);
 
         let purger = tokio::spawn(purge_forever(Arc::clone(&self.authority)));
-        if let Ok(addr) = listener.local_addr() {
+        let limits = self.authority.config().limits;
+        // One shutdown for both listeners.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let until_stopped = || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }
+        };
+        if let Ok(addr) = grpc.local_addr() {
             tracing::info!(%addr, "serving tessera.v1.TokenService");
         }
-        let limits = self.authority.config().limits;
-        let served = listener::serve(listener, limits, service, timed_out, shutdown).await;
+        let grpc_served = listener::serve(
+            grpc,
+            Protocols::Http2,
+            limits,
+            service,
+            timed_out,
+            until_stopped(),
+        );
+        let http_served = async {
+            let Some(http) = http else {
+                return Ok(());
+            };
+            if let Ok(addr) = http.local_addr() {
+                tracing::info!(%addr, issuer = %self.authority.config().issuer,
+                    "serving the OAuth endpoints (HTTP)");
+            }
+            if self.authority.config().login_url.is_none() {
+                tracing::warn!(
+                    "no --login-url: the authorization endpoint cannot send anyone to sign in"
+                );
+            }
+            let router =
+                crate::http::router(Arc::clone(&self.authority), Arc::clone(&self.operator));
+            listener::serve(
+                http,
+                Protocols::Http1And2,
+                limits,
+                router,
+                crate::http::response::timed_out,
+                until_stopped(),
+            )
+            .await
+        };
+        let signal = async {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        let ((), grpc_served, http_served) = tokio::join!(signal, grpc_served, http_served);
         purger.abort();
         let _ = purger.await;
         tracing::info!("server stopped");
-        served.map_err(ServerError::Io)
+        grpc_served.and(http_served).map_err(ServerError::Io)
     }
 }
 

@@ -263,7 +263,14 @@ fn serve(dir: &Path, log_level: &str, rust_log: Option<&str>) -> std::process::C
     let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
     command
         .env_clear()
-        .args(["serve", "--listen", "127.0.0.1:0", "--log-level", log_level])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--log-level", log_level])
         .arg("--data-dir")
         .arg(dir)
         .stdin(Stdio::null())

@@ -30,7 +30,14 @@ async fn spawn(dir: &Path) -> Process {
     let addr = format!("127.0.0.1:{port}");
     let mut process = Process {
         child: Command::new(env!("CARGO_BIN_EXE_tessera"))
-            .args(["serve", "--listen", &addr, "--data-dir"])
+            .args([
+                "serve",
+                "--http-listen",
+                "off",
+                "--listen",
+                &addr,
+                "--data-dir",
+            ])
             .arg(dir)
             .env("TESSERA_LOG_LEVEL", "warn")
             .stdout(Stdio::null())

@@ -274,6 +274,8 @@ async fn a_taken_address_is_named_and_creates_no_state() {
     let dir = parent.path().join("data");
     let served = tessera(&[
         "serve",
+        "--http-listen",
+        "off",
         "--listen",
         &addr,
         "--data-dir",
@@ -322,4 +324,56 @@ async fn a_database_from_before_the_key_records_adopts_its_keys_once() {
     let other = populated().await;
     fs::copy(other.path().join("keys"), dir.path().join("keys")).unwrap();
     assert_refused_unchanged(dir.path(), &["is not the key", "restore"]);
+}
+
+#[tokio::test]
+async fn keys_changed_while_a_server_runs_never_make_its_next_start_refuse_but_an_older_copy_does()
+{
+    let dir = populated().await; // key 1 minted
+    let path = dir.path().join("keys");
+    let rng = tessera_service::rng::SharedRng::from_os().unwrap();
+    let change = |f: &dyn Fn(&mut tessera_service::keys::KeysFile)| {
+        let mut file = tessera_service::keys::read_keys(&path).unwrap();
+        f(&mut file);
+        tessera_service::keys::write_keys_file(&path, &file).unwrap();
+    };
+    let original = fs::read(&path).unwrap();
+    // Added (not yet reloaded): the next start accepts the unrecorded key, verify-only.
+    let server = TestServer::start(dir.path()).await;
+    change(&|file| {
+        file.add(&path, &rng).unwrap();
+    });
+    server.stop().await;
+    let server = TestServer::start(dir.path()).await;
+    // Activated while it runs: the next start records key 2 as minting.
+    change(&|file| file.activate(&path, tessera_core::KeyId::new(2)).unwrap());
+    server.stop().await;
+    let server = TestServer::start(dir.path()).await;
+    server.stop().await;
+    // The keys file from before key 2: an older copy, refused.
+    let newer = fs::read(&path).unwrap();
+    fs::write(&path, &original).unwrap();
+    assert_refused_unchanged(dir.path(), &["lacks key 2", "older copy", "restore"]);
+    // Key 1 retired while stopped: accepted, the file shares key 2 with the records.
+    fs::write(&path, &newer).unwrap();
+    change(&|file| file.retire(&path, tessera_core::KeyId::new(1)).unwrap());
+    let server = TestServer::start(dir.path()).await;
+    server.stop().await;
+    let checked = tessera(&["check", "--data-dir", dir.path().to_str().unwrap()]);
+    assert!(
+        text(&checked.stdout).contains("keys: 2 (key 2 mints)"),
+        "{}",
+        text(&checked.stderr)
+    );
+    // A keys file with none of the recorded keys (another directory's) is refused.
+    let other = populated().await;
+    fs::copy(other.path().join("keys"), &path).unwrap();
+    let mut file = tessera_service::keys::read_keys(&path).unwrap();
+    file.add(&path, &rng).unwrap();
+    file.add(&path, &rng).unwrap();
+    file.activate(&path, tessera_core::KeyId::new(3)).unwrap();
+    file.retire(&path, tessera_core::KeyId::new(1)).unwrap();
+    file.retire(&path, tessera_core::KeyId::new(2)).unwrap();
+    tessera_service::keys::write_keys_file(&path, &file).unwrap();
+    assert_refused_unchanged(dir.path(), &["holds none of the keys", "restore"]);
 }

@@ -60,7 +60,14 @@ fn serve_command(url: &PostgresUrl, dir: &Path, addr: &str, extra: &[&str]) -> C
 fn serve_command_with(url: &str, dir: &Path, addr: &str, extra: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
     command
-        .args(["serve", "--listen", addr, "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            addr,
+            "--http-listen",
+            "off",
+            "--data-dir",
+        ])
         .arg(dir)
         .args(extra)
         // The URL through the environment, as the README advises for one with a password.
@@ -332,7 +339,7 @@ async fn an_instance_without_the_fleets_key_files_or_with_other_keys_is_refused(
     let empty = root.path().join("empty");
     let error = refused(&empty);
     assert!(
-        error.contains("copy the keys and operator_token files"),
+        error.contains("give this instance the fleet's keys file"),
         "{error}"
     );
     assert!(!empty.join("keys").exists());

@@ -35,7 +35,7 @@ async fn full_flow_with_audience_introspection() {
         assert_eq!(seen.scope, "read profile");
         assert_eq!(seen.client_id, app.client_id);
         assert_eq!(seen.aud, vec![resource.client_id.clone()]);
-        assert_eq!(seen.iss, "tessera");
+        assert_eq!(seen.iss, server.issuer());
         assert_eq!(seen.jti.len(), 32);
         assert_eq!(seen.exp - seen.iat, 3600);
     }

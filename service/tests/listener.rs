@@ -312,7 +312,14 @@ impl LimitedServer {
             .arg("-c")
             .arg(format!("{ulimit} && exec \"$0\" \"$@\""))
             .arg(env!("CARGO_BIN_EXE_tessera"))
-            .args(["serve", "--handshake-timeout", "1", "--listen"])
+            .args([
+                "serve",
+                "--http-listen",
+                "off",
+                "--handshake-timeout",
+                "1",
+                "--listen",
+            ])
             .arg(addr.to_string())
             .arg("--data-dir")
             .arg(dir.path().join("data"))

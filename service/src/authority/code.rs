@@ -51,37 +51,64 @@ impl<S: Store> Authority<S> {
         scope.check_within(&client.scope)?;
         ChallengeMethod::parse(request.code_challenge_method)?;
         let challenge = CodeChallenge::parse(request.code_challenge)?;
-        let mut audience = Audience::new();
-        for id in request.audience {
-            audience
-                .push(ClientId::parse(id)?)
-                .map_err(|_| tessera_core::Error::TooManyAudiences)?;
-        }
-        // Only a registered client can introspect, so an unknown audience is a typo, not a grant.
-        for id in &audience {
-            if self.store.client(*id).await?.is_none() {
-                return Err(Error::UnknownAudience);
-            }
-        }
+        let audience = self
+            .audience(request.audience.iter().map(String::as_str))
+            .await?;
         let grant = Grant {
             client_id,
             subject: Subject::parse(request.subject)?,
             scope,
             audience,
         };
+        self.mint_code(&grant, request.redirect_uri, &challenge)
+    }
+
+    /// Mints the code of `grant` for `redirect_uri` and `challenge`, all checked, with its
+    /// lifetime: the one place codes are made (`IssueCode` and `AcceptLogin`).
+    pub(super) fn mint_code(
+        &self,
+        grant: &Grant,
+        redirect_uri: &str,
+        challenge: &CodeChallenge,
+    ) -> Result<(AuthorizationCode, u32), Error> {
         let lifetime = self.config.code_lifetime;
         let keyring = self.keyring();
         let code = self.rng.with(|rng| {
             AuthorizationCode::mint(
                 keyring.codes(),
-                &grant,
-                request.redirect_uri,
-                &challenge,
+                grant,
+                redirect_uri,
+                challenge,
                 lifetime,
                 self.now(),
                 rng,
             )
         })?;
         Ok((code, lifetime))
+    }
+}
+
+impl<S: Store> Authority<S> {
+    /// The audience named by `ids` (client ids of resource servers), each a registered client.
+    ///
+    /// # Errors
+    /// `invalid_request` for a malformed id, too many, or one that is not registered (only a
+    /// registered client can introspect, so an unknown audience is a typo, not a grant).
+    pub(super) async fn audience(
+        &self,
+        ids: impl IntoIterator<Item = &str>,
+    ) -> Result<Audience, Error> {
+        let mut audience = Audience::new();
+        for id in ids {
+            audience
+                .push(ClientId::parse(id)?)
+                .map_err(|_| tessera_core::Error::TooManyAudiences)?;
+        }
+        for id in &audience {
+            if self.store.client(*id).await?.is_none() {
+                return Err(Error::UnknownAudience);
+            }
+        }
+        Ok(audience)
     }
 }

@@ -16,6 +16,8 @@ pub enum Error {
     MissingField(&'static str),
     /// A request field is malformed (its wire name).
     InvalidField(&'static str),
+    /// A request field appears more than once (RFC 6749 §3.1: parameters must not repeat).
+    RepeatedField(&'static str),
     /// The client named in a request is not registered.
     UnknownClient,
     /// An audience of a code request names a client that is not registered.
@@ -34,6 +36,12 @@ pub enum Error {
     IntrospectionNeedsCredentials,
     /// `grant_type` is not one of [`GrantType`](super::GrantType).
     UnsupportedGrantType,
+    /// `response_type` is not `code` (RFC 6749 §4.1.1).
+    UnsupportedResponseType,
+    /// The authorization endpoint has no login app to send the user to (`--login-url`).
+    NoLoginApp,
+    /// A login challenge that does not verify: forged, expired or from retired keys.
+    InvalidLoginChallenge,
     /// No client credentials, or a confidential client without them.
     MissingCredentials,
     /// Client credentials that are malformed or wrong.
@@ -54,6 +62,9 @@ pub enum Error {
     GrantRevoked,
     /// The token was issued to another client.
     NotTokenOwner,
+    /// A public client asked for a grant only a confidential client may use
+    /// (`client_credentials`, RFC 6749 §4.4).
+    PublicClientGrant,
     /// The storage backend failed; nothing was acknowledged.
     Storage(StoreError),
 }
@@ -77,6 +88,8 @@ pub enum ErrorKind {
     UnauthorizedClient,
     /// `unsupported_grant_type`.
     UnsupportedGrantType,
+    /// `unsupported_response_type` (the authorization endpoint, RFC 6749 §4.1.2.1).
+    UnsupportedResponseType,
     /// `invalid_scope`: the scope is malformed or exceeds what was granted.
     InvalidScope,
     /// `server_error`: the server is misconfigured (e.g. no signing key).
@@ -95,6 +108,7 @@ impl ErrorKind {
             Self::InvalidGrant => "invalid_grant",
             Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::UnsupportedResponseType => "unsupported_response_type",
             Self::InvalidScope => "invalid_scope",
             Self::ServerError | Self::Unavailable => "server_error",
         }
@@ -155,6 +169,16 @@ impl Error {
         self.parts().1
     }
 
+    /// The text after the error code: what an `error_description` says ("missing
+    /// code_challenge", "code was already used; ...").
+    pub fn detail(&self) -> String {
+        let text = self.to_string();
+        let code = self.kind().as_str();
+        text.strip_prefix(code)
+            .and_then(|rest| rest.strip_prefix(": "))
+            .map_or_else(|| text.clone(), str::to_owned)
+    }
+
     /// The one table: kind and description of every variant.
     fn parts(&self) -> (ErrorKind, &'static str) {
         use ErrorKind as K;
@@ -164,7 +188,9 @@ impl Error {
                 (K::of_core(e.kind()), "code or token is invalid or expired")
             }
             Self::Core(e) => (K::of_core(e.kind()), core_detail(*e)),
-            Self::MissingField(field) | Self::InvalidField(field) => (K::InvalidRequest, field),
+            Self::MissingField(field) | Self::InvalidField(field) | Self::RepeatedField(field) => {
+                (K::InvalidRequest, field)
+            }
             Self::UnknownClient => (K::InvalidRequest, "client is not registered"),
             Self::UnknownAudience => (
                 K::InvalidRequest,
@@ -189,8 +215,18 @@ impl Error {
             ),
             Self::UnsupportedGrantType => (
                 K::UnsupportedGrantType,
-                "grant_type must be authorization_code or refresh_token",
+                "grant_type must be authorization_code, refresh_token or client_credentials",
             ),
+            Self::UnsupportedResponseType => {
+                (K::UnsupportedResponseType, "response_type must be code")
+            }
+            Self::NoLoginApp => (
+                K::ServerError,
+                "no login app is configured (the server's --login-url)",
+            ),
+            Self::InvalidLoginChallenge => {
+                (K::InvalidRequest, "login_challenge is invalid or expired")
+            }
             Self::MissingCredentials => (K::InvalidClient, "client authentication required"),
             Self::BadCredentials => (K::InvalidClient, "client authentication failed"),
             Self::BadOperatorToken => (K::InvalidClient, "operator token missing or wrong"),
@@ -217,6 +253,10 @@ impl Error {
             ),
             Self::GrantRevoked => (K::InvalidGrant, "refresh token is revoked or superseded"),
             Self::NotTokenOwner => (K::UnauthorizedClient, "token was issued to another client"),
+            Self::PublicClientGrant => (
+                K::UnauthorizedClient,
+                "client_credentials needs a confidential client",
+            ),
             Self::Storage(_) => (K::Unavailable, "storage unavailable"),
         }
     }
@@ -239,6 +279,7 @@ fn core_detail(e: tessera_core::Error) -> &'static str {
         }
         tessera_core::Error::InvalidClientId => "client_id is malformed",
         tessera_core::Error::TooManyAudiences => "too many audiences",
+        tessera_core::Error::InvalidState => "state has characters outside %x20-7E or is too long",
         tessera_core::Error::MalformedSecret | tessera_core::Error::SecretMismatch => {
             "client authentication failed"
         }
@@ -254,6 +295,7 @@ impl core::fmt::Display for Error {
         match self {
             Self::MissingField(_) => write!(f, "{kind}: missing {detail}"),
             Self::InvalidField(_) => write!(f, "{kind}: malformed {detail}"),
+            Self::RepeatedField(_) => write!(f, "{kind}: repeated {detail}"),
             _ => write!(f, "{kind}: {detail}"),
         }
     }

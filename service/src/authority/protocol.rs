@@ -1,5 +1,5 @@
 //! The protocol's vocabulary with its RFC strings, in one place: grant types (RFC 6749 §4.1.3,
-//! §6), token type hints (RFC 7009 §2.1, RFC 7662 §2.1) and token types (RFC 6749 §7.1).
+//! §4.4, §6), token type hints (RFC 7009 §2.1, RFC 7662 §2.1) and token types (RFC 6749 §7.1).
 
 use super::Error;
 
@@ -10,17 +10,24 @@ pub enum GrantType {
     AuthorizationCode,
     /// `refresh_token` (RFC 6749 §6).
     RefreshToken,
+    /// `client_credentials` (RFC 6749 §4.4): a confidential client on its own behalf.
+    ClientCredentials,
 }
 
 impl GrantType {
     /// Every grant type served, in the order documents list them.
-    pub const ALL: [Self; 2] = [Self::AuthorizationCode, Self::RefreshToken];
+    pub const ALL: [Self; 3] = [
+        Self::AuthorizationCode,
+        Self::RefreshToken,
+        Self::ClientCredentials,
+    ];
 
     /// Its name on the wire.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::AuthorizationCode => "authorization_code",
             Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
         }
     }
 

@@ -1,10 +1,12 @@
 //! The token endpoint (RFC 6749 §3.2): client authentication, then one of the grants:
-//! `authorization_code` (§4.1.3, RFC 7636 §4.6) or `refresh_token` (§6).
+//! `authorization_code` (§4.1.3, RFC 7636 §4.6), `refresh_token` (§6) or `client_credentials`
+//! (§4.4).
 
 use core::net::IpAddr;
 
 use tessera_core::{
     AccessToken, AuthorizationCode, CodeVerifier, Grant, GrantId, Keyring, RefreshToken, Scope,
+    Subject,
 };
 
 use super::{Authority, ClientAuth, Error, GrantType};
@@ -29,6 +31,13 @@ pub enum TokenRequest<'a> {
         /// `scope`, empty for the whole granted scope.
         scope: &'a str,
     },
+    /// `grant_type=client_credentials`.
+    ClientCredentials {
+        /// `scope`, empty for the client's whole registered scope.
+        scope: &'a str,
+        /// `resource` (RFC 8707): client ids of the resource servers that may introspect.
+        resource: Vec<&'a str>,
+    },
 }
 
 impl TokenRequest<'_> {
@@ -37,6 +46,7 @@ impl TokenRequest<'_> {
         match self {
             Self::AuthorizationCode { .. } => GrantType::AuthorizationCode,
             Self::RefreshToken { .. } => GrantType::RefreshToken,
+            Self::ClientCredentials { .. } => GrantType::ClientCredentials,
         }
     }
 }
@@ -51,8 +61,8 @@ pub struct Issued {
     pub expires_in: u32,
     /// The access token's scope.
     pub scope: Scope,
-    /// The next refresh token.
-    pub refresh_token: RefreshToken,
+    /// The next refresh token; none for `client_credentials` (RFC 6749 §4.4.3).
+    pub refresh_token: Option<RefreshToken>,
 }
 
 impl<S: Store> Authority<S> {
@@ -84,6 +94,10 @@ impl<S: Store> Authority<S> {
                 scope,
             } => {
                 self.refresh(&keyring, &client, refresh_token, scope)
+                    .await?
+            }
+            TokenRequest::ClientCredentials { scope, resource } => {
+                self.client_credentials(&keyring, &client, scope, &resource)
                     .await?
             }
         };
@@ -138,7 +152,58 @@ impl<S: Store> Authority<S> {
             access_token,
             expires_in: self.config.access_lifetime,
             scope: access_scope,
-            refresh_token,
+            refresh_token: Some(refresh_token),
+        })
+    }
+
+    /// The `client_credentials` grant (RFC 6749 §4.4) for an authenticated client: a
+    /// confidential client gets an access token for itself (`sub` is its id), within its
+    /// registered scope, for the audience it names; no refresh token (§4.4.3). Nothing is
+    /// stored: the token is revoked by its id like any access token.
+    ///
+    /// # Errors
+    /// `unauthorized_client` for a public client; `invalid_scope` beyond the client's scope;
+    /// `invalid_request` for an audience that is not a registered client.
+    async fn client_credentials(
+        &self,
+        keyring: &Keyring,
+        client: &ClientRecord,
+        scope: &str,
+        resource: &[&str],
+    ) -> Result<Issued, Error> {
+        if client.is_public() {
+            return Err(Error::PublicClientGrant);
+        }
+        let scope = if scope.is_empty() {
+            client.scope.clone()
+        } else {
+            let asked = Scope::parse(scope)?;
+            asked.check_within(&client.scope)?;
+            asked
+        };
+        let grant = Grant {
+            client_id: client.id,
+            subject: Subject::parse(&client.id.to_string())?,
+            scope: scope.clone(),
+            audience: self.audience(resource.iter().copied()).await?,
+        };
+        let now = self.now();
+        let access_token = self.rng.with(|rng| {
+            let grant_id = GrantId::generate(rng);
+            AccessToken::mint(
+                keyring.access_tokens(),
+                &grant,
+                &grant_id,
+                self.config.access_lifetime,
+                now,
+                rng,
+            )
+        })?;
+        Ok(Issued {
+            access_token,
+            expires_in: self.config.access_lifetime,
+            scope,
+            refresh_token: None,
         })
     }
 

@@ -126,7 +126,7 @@ pub struct ExchangeArgs {
     connection: Connection,
     #[command(flatten)]
     client: ClientCredentials,
-    /// `authorization_code` or `refresh_token`.
+    /// `authorization_code`, `refresh_token` or `client_credentials`.
     #[arg(long, default_value = GrantType::AuthorizationCode.as_str())]
     grant_type: String,
     /// The authorization code; `-` reads it from standard input, `@FILE` from a file.
@@ -143,9 +143,13 @@ pub struct ExchangeArgs {
     /// file.
     #[arg(long, default_value = "", allow_hyphen_values = true)]
     refresh_token: String,
-    /// A narrower scope (refresh_token grant).
+    /// A narrower scope (refresh_token grant), or the scope asked for (client_credentials).
     #[arg(long, default_value = "")]
     scope: String,
+    /// A resource server's client id that may introspect the token (client_credentials grant;
+    /// repeatable).
+    #[arg(long)]
+    resource: Vec<String>,
 }
 
 /// `tessera introspect`.
@@ -362,6 +366,7 @@ pub(super) async fn exchange(args: ExchangeArgs) -> anyhow::Result<()> {
             client_id: public_id,
             refresh_token: credential(&args.refresh_token, "--refresh-token", stdin)?.to_string(),
             scope: args.scope,
+            resource: args.resource,
         },
         &args.client,
         stdin,

@@ -16,7 +16,7 @@ use crate::keys::{KEYS_FILE, read_keys, write_private};
 /// # Errors
 /// The I/O error (a missing keys file is `NotFound`), or `InvalidData` for a damaged one.
 pub(crate) fn export(dir: &Path) -> io::Result<Provisioning> {
-    let masters = read_keys(&dir.join(KEYS_FILE))?;
+    let masters = read_keys(&dir.join(KEYS_FILE))?.keys;
     let keys: Vec<SubKey> = masters
         .iter()
         .map(|master| master.derive(Purpose::AccessToken))
@@ -130,7 +130,7 @@ mod tests {
         assert_eq!(claims.key_id(), KeyId::new(2));
 
         // No master key and no other purpose's sub-key appears anywhere in the blob.
-        for master in read_keys(&dir.path().join(KEYS_FILE)).unwrap() {
+        for master in read_keys(&dir.path().join(KEYS_FILE)).unwrap().keys {
             let mut secrets = vec![*master.expose_bytes()];
             for purpose in Purpose::ALL {
                 if purpose != Purpose::AccessToken {

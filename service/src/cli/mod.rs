@@ -1,4 +1,5 @@
-//! The `tessera` command line: `serve`, `check`, `keys rotate`, and client commands that call a
+//! The `tessera` command line: `serve`, `check`, `keys add | activate | retire | rotate`, and
+//! client commands that call a
 //! running server (`register`, `issue-code`, `exchange`, `introspect`, `revoke`, `health`, `pkce`,
 //! `demo`).
 
@@ -26,9 +27,11 @@ macro_rules! say {
 }
 pub(crate) use say;
 
-use crate::config::{Config, StoreConfig};
+use crate::config::{Config, KeyFiles, StoreConfig};
+use crate::keys::KeysFile;
 use crate::listener::{self, Limits};
 use crate::store::PostgresUrl;
+use tessera_core::KeyId;
 
 /// Tessera: an OAuth 2.0 token server over gRPC.
 #[derive(Debug, Parser)]
@@ -50,6 +53,9 @@ pub enum Command {
         /// The data directory.
         #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
         data_dir: PathBuf,
+        /// Where the keys and operator token are, if not in the data directory.
+        #[command(flatten)]
+        files: KeyFileArgs,
     },
     /// Manage the master keys in a data directory.
     Keys {
@@ -75,11 +81,81 @@ pub enum Command {
     Demo(demo::DemoArgs),
 }
 
+/// `--keys-file` and `--operator-token-file` of `tessera serve` and `tessera check`: each
+/// defaults to the data directory's own file.
+#[derive(Debug, Clone, Args)]
+pub struct KeyFileArgs {
+    /// The master keys file, e.g. one every server of a fleet shares (default
+    /// `<data-dir>/keys`).
+    #[arg(long, env = "TESSERA_KEYS_FILE")]
+    pub keys_file: Option<PathBuf>,
+    /// The operator token file, e.g. one every server of a fleet shares (default
+    /// `<data-dir>/operator_token`).
+    #[arg(long, env = "TESSERA_OPERATOR_TOKEN_FILE")]
+    pub operator_token_file: Option<PathBuf>,
+}
+
+impl KeyFileArgs {
+    /// The files, defaulting to those of `data_dir`.
+    pub fn resolve(&self, data_dir: &std::path::Path) -> KeyFiles {
+        let defaults = KeyFiles::in_dir(data_dir);
+        KeyFiles {
+            keys: self.keys_file.clone().unwrap_or(defaults.keys),
+            operator_token: self
+                .operator_token_file
+                .clone()
+                .unwrap_or(defaults.operator_token),
+        }
+    }
+}
+
+/// The keys file a `tessera keys add | activate | retire` changes: `--keys-file`, or the data
+/// directory's.
+#[derive(Debug, Clone, Args)]
+pub struct KeysFileArg {
+    /// The keys file (a fleet's shared one); it wins over --data-dir.
+    #[arg(long, env = "TESSERA_KEYS_FILE")]
+    pub keys_file: Option<PathBuf>,
+    /// The data directory whose `keys` file to change.
+    #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
+    pub data_dir: PathBuf,
+}
+
+impl KeysFileArg {
+    /// The keys file's path.
+    pub fn path(&self) -> PathBuf {
+        self.keys_file
+            .clone()
+            .unwrap_or_else(|| KeyFiles::in_dir(&self.data_dir).keys)
+    }
+}
+
 /// `tessera keys ...`.
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Add a new active master key; older keys keep verifying (stop the server first; it mints
-    /// with the new key from its next start). At most 4 keys are kept: the oldest is retired.
+    /// Add a new master key, verify-only (the active key keeps minting); prints its id. Then send
+    /// SIGHUP to every server that reads the file, and `tessera keys activate ID` once all have it.
+    Add(KeysFileArg),
+    /// Make key ID the minting key (it must be in the file); then send SIGHUP to every server.
+    Activate {
+        /// The key id.
+        id: u16,
+        /// The file.
+        #[command(flatten)]
+        file: KeysFileArg,
+    },
+    /// Remove key ID (never the active key): tokens and stored client secrets under it stop
+    /// verifying once the servers are sent SIGHUP, so wait until they have expired.
+    Retire {
+        /// The key id.
+        id: u16,
+        /// The file.
+        #[command(flatten)]
+        file: KeysFileArg,
+    },
+    /// Add a new active master key in one step, for a single stopped server (it mints with the
+    /// new key from its next start); older keys keep verifying. At most 4 keys are kept: the
+    /// oldest is retired. A running server or a fleet: use add, activate, retire and SIGHUP.
     Rotate {
         /// The server's data directory.
         #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
@@ -102,9 +178,14 @@ pub enum KeysCommand {
 /// `tessera serve` flags; each can also come from its `TESSERA_*` environment variable.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
+    /// Address to serve gRPC on.
     #[arg(long, env = "TESSERA_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
+    /// Address to serve the OAuth HTTP endpoints on (HTTP/1.1 and HTTP/2; put a TLS-terminating
+    /// proxy in front), or `off` for gRPC only.
+    #[arg(long, env = "TESSERA_HTTP_LISTEN", default_value = "127.0.0.1:8080",
+          value_parser = parse_http_listen)]
+    pub http_listen: HttpListen,
     /// Directory of the database, master keys and operator token (with --store postgres://,
     /// of the keys and operator token only: the same files on every instance).
     #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
@@ -115,9 +196,17 @@ pub struct ServeArgs {
     #[arg(long, env = "TESSERA_STORE", value_name = "URL", hide_env_values = true,
           value_parser = StoreUrlParser)]
     pub store: Option<PostgresUrl>,
-    /// Issuer name (`iss` in introspection).
-    #[arg(long, env = "TESSERA_ISSUER", default_value = "tessera")]
+    /// Where the keys and operator token are, if not in the data directory.
+    #[command(flatten)]
+    pub files: KeyFileArgs,
+    /// Issuer URL (RFC 8414): `https://HOST[:PORT]`, or `http://` on a loopback host; `iss`
+    /// everywhere and the base of the endpoint URLs the metadata document lists.
+    #[arg(long, env = "TESSERA_ISSUER", default_value = crate::config::DEFAULT_ISSUER)]
     pub issuer: String,
+    /// The operator's login and consent app: the authorization endpoint redirects the browser
+    /// there with a `login_challenge` parameter (service/README.md, "The login hand-off").
+    #[arg(long, env = "TESSERA_LOGIN_URL")]
+    pub login_url: Option<String>,
     /// Authorization code lifetime in seconds (at most 600).
     #[arg(long, env = "TESSERA_CODE_LIFETIME", default_value_t = 60,
           value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_CODE_LIFETIME)))]
@@ -188,12 +277,11 @@ impl ServeArgs {
                 None => StoreConfig::Embedded {
                     data_dir: self.data_dir.clone(),
                 },
-                Some(url) => StoreConfig::Postgres {
-                    url: url.clone(),
-                    data_dir: self.data_dir.clone(),
-                },
+                Some(url) => StoreConfig::Postgres { url: url.clone() },
             },
+            key_files: self.files.resolve(&self.data_dir),
             issuer: self.issuer.clone(),
+            login_url: self.login_url.clone(),
             code_lifetime: self.code_lifetime,
             access_lifetime: self.access_lifetime,
             refresh_lifetime: self.refresh_lifetime,
@@ -250,7 +338,16 @@ impl clap::builder::TypedValueParser for StoreUrlParser {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
-        Command::Check { data_dir } => check(&data_dir),
+        Command::Check { data_dir, files } => check(&data_dir, &files.resolve(&data_dir)),
+        Command::Keys {
+            command: KeysCommand::Add(file),
+        } => keys_add(&file.path()),
+        Command::Keys {
+            command: KeysCommand::Activate { id, file },
+        } => keys_activate(&file.path(), KeyId::new(id)),
+        Command::Keys {
+            command: KeysCommand::Retire { id, file },
+        } => keys_retire(&file.path(), KeyId::new(id)),
         Command::Keys {
             command: KeysCommand::Rotate { data_dir, force },
         } => rotate(&data_dir, force),
@@ -292,14 +389,79 @@ fn rotate(data_dir: &std::path::Path, force: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn check(data_dir: &std::path::Path) -> anyhow::Result<()> {
-    let checked = crate::datadir::check(data_dir)?;
-    let active = checked.keys.last().copied();
+/// Reads the keys file at `path` for a change: private and whole, or refused.
+fn keys_file(path: &std::path::Path) -> anyhow::Result<KeysFile> {
+    let read = crate::keys::check_private(path).and_then(|()| crate::keys::read_keys(path));
+    read.map_err(|e| match e.kind() {
+        // Our own messages name the file and the fix.
+        std::io::ErrorKind::InvalidData | std::io::ErrorKind::PermissionDenied
+            if e.raw_os_error().is_none() =>
+        {
+            anyhow::anyhow!(e.to_string())
+        }
+        std::io::ErrorKind::NotFound => anyhow::anyhow!(
+            "{} does not exist: start the server once to create it, or pass the file every \
+             server reads (--keys-file PATH or --data-dir DIR)",
+            path.display()
+        ),
+        _ => anyhow::anyhow!("cannot read {}: {e}", path.display()),
+    })
+}
+
+fn save_keys(path: &std::path::Path, file: &KeysFile) -> anyhow::Result<()> {
+    crate::keys::write_keys_file(path, file)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+}
+
+fn keys_add(path: &std::path::Path) -> anyhow::Result<()> {
+    let rng = crate::rng::SharedRng::from_os()
+        .map_err(|e| anyhow::anyhow!("no entropy from the operating system: {e}"))?;
+    let mut file = keys_file(path)?;
+    let added = file.add(path, &rng)?;
+    save_keys(path, &file)?;
+    say!("{added}");
+    eprintln!(
+        "added key {added} to {} (verify-only; key {} still mints): send SIGHUP to every server \
+         that reads it, then `tessera keys activate {added}`",
+        path.display(),
+        file.active
+    );
+    Ok(())
+}
+
+fn keys_activate(path: &std::path::Path, id: KeyId) -> anyhow::Result<()> {
+    let mut file = keys_file(path)?;
+    file.activate(path, id)?;
+    save_keys(path, &file)?;
+    say!(
+        "key {id} is active in {} (keys: {}): send SIGHUP to every server that reads it",
+        path.display(),
+        ids(file.ids())
+    );
+    Ok(())
+}
+
+fn keys_retire(path: &std::path::Path, id: KeyId) -> anyhow::Result<()> {
+    let mut file = keys_file(path)?;
+    file.retire(path, id)?;
+    save_keys(path, &file)?;
+    say!(
+        "retired key {id} from {} (keys: {}; key {} mints): send SIGHUP to every server that \
+         reads it",
+        path.display(),
+        ids(file.ids()),
+        file.active
+    );
+    Ok(())
+}
+
+fn check(data_dir: &std::path::Path, files: &KeyFiles) -> anyhow::Result<()> {
+    let checked = crate::datadir::check(data_dir, files)?;
     say!("{}: sound", data_dir.display());
     say!(
         "keys: {} (key {} mints)",
         ids(checked.keys.iter().copied()),
-        active.map_or_else(String::new, |id| id.to_string())
+        checked.active
     );
     for (id, count) in &checked.verifiers_by_key {
         say!("client secrets under key {id}: {count}");
@@ -347,23 +509,70 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::debug!(descriptors, "descriptor limit");
     }
     // Bind first: a taken address must not leave a new data directory behind.
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| {
-            let hint = match e.kind() {
-                std::io::ErrorKind::AddrInUse => {
-                    "another process (a running server?) listens there: stop it or choose \
-                     another --listen"
-                }
-                std::io::ErrorKind::PermissionDenied => {
-                    "ports below 1024 need privileges: choose another --listen"
-                }
-                _ => "choose another --listen",
-            };
-            anyhow::anyhow!("cannot listen on {}: {e}; {hint}", args.listen)
-        })?;
+    let listener = bind(args.listen, "--listen").await?;
+    let http = match args.http_listen {
+        HttpListen::Off => None,
+        HttpListen::On(addr) => Some(bind(addr, "--http-listen").await?),
+    };
     let server = crate::Server::open(args.config())?;
-    Ok(server.serve(listener, shutdown_signal()).await?)
+    let reloads = tokio::spawn(reload_on_hangup(server.key_reloader()));
+    let served = server
+        .serve_with_http(listener, http, shutdown_signal())
+        .await;
+    reloads.abort();
+    Ok(served?)
+}
+
+/// Re-reads the keys file on every SIGHUP (the reload logs what it now holds, or its error).
+async fn reload_on_hangup(reloader: crate::KeyReloader) {
+    let mut hangups = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(signal) => signal,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP: keys reload only on restart");
+            return;
+        }
+    };
+    while hangups.recv().await.is_some() {
+        tracing::info!(path = %reloader.path().display(), "SIGHUP: reloading the keys file");
+        let reloader = reloader.clone();
+        // The reload reads a file and writes the key records: off the async workers.
+        let _ = tokio::task::spawn_blocking(move || reloader.reload()).await;
+    }
+}
+
+/// Where `--http-listen` serves, or that it does not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HttpListen {
+    /// No HTTP listener: gRPC only.
+    Off,
+    /// This address.
+    On(SocketAddr),
+}
+
+fn parse_http_listen(value: &str) -> Result<HttpListen, String> {
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(HttpListen::Off);
+    }
+    value
+        .parse()
+        .map(HttpListen::On)
+        .map_err(|e| format!("{e}: expected HOST:PORT or `off`"))
+}
+
+/// Binds `addr`, or explains why not, naming the flag that chose it.
+async fn bind(addr: SocketAddr, flag: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        let hint = match e.kind() {
+            std::io::ErrorKind::AddrInUse => {
+                format!("another process (a running server?) listens there: stop it or choose another {flag}")
+            }
+            std::io::ErrorKind::PermissionDenied => {
+                format!("ports below 1024 need privileges: choose another {flag}")
+            }
+            _ => format!("choose another {flag}"),
+        };
+        anyhow::anyhow!("cannot listen on {addr}: {e}; {hint}")
+    })
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

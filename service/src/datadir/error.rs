@@ -137,14 +137,10 @@ pub enum DataDirError {
         /// The database file.
         database: PathBuf,
     },
-    /// The keys file holds a key the database has no record of.
+    /// The keys file holds none of the keys the database recorded.
     UnrecordedKey {
         /// The keys file.
         keys: PathBuf,
-        /// The key id.
-        id: u16,
-        /// Its line.
-        line: usize,
         /// The database file.
         database: PathBuf,
     },
@@ -231,9 +227,9 @@ impl core::fmt::Display for DataDirError {
             Self::Incomplete { dir } => write!(f, "{} is incomplete", dir.display()),
             Self::SharedKeysMissing { keys, database } => write!(
                 f,
-                "{} records the keys of a fleet but {} does not exist: copy the keys and \
-                 operator_token files of a running instance's data directory here (mode 0600); \
-                 a new key would not verify what the fleet issued",
+                "{} records the keys of a fleet but {} does not exist: give this instance the \
+                 fleet's keys file (--keys-file, or a copy with mode 0600), and its operator \
+                 token file; a new key would not verify what the fleet issued",
                 database.display(),
                 keys.display()
             ),
@@ -294,22 +290,19 @@ impl core::fmt::Display for DataDirError {
                 keys.display(),
                 database.display()
             ),
-            Self::UnrecordedKey {
-                keys,
-                id,
-                line,
-                database,
-            } => write!(
+            Self::UnrecordedKey { keys, database } => write!(
                 f,
-                "{} holds key {id} (line {line}), which {} has no record of: the file belongs to \
-                 another data directory or was edited; {RESTORE_KEYS}",
+                "{} holds none of the keys {} recorded: the file belongs to another data \
+                 directory, or every key this server knew was retired while it was stopped; \
+                 {RESTORE_KEYS} (or one that still holds a key this server knew: start with it, \
+                 then change the file and send SIGHUP)",
                 keys.display(),
                 database.display()
             ),
             Self::KeyMissing { keys, id, database } => write!(
                 f,
-                "{} lacks key {id}, which {} recorded: it is an older copy or was edited; \
-                 {RESTORE_KEYS}",
+                "{} lacks key {id}, which {} recorded minting with and is newer than every key \
+                 of the file: it is an older copy or was edited; {RESTORE_KEYS}",
                 keys.display(),
                 database.display()
             ),

@@ -8,6 +8,17 @@
 //! started and stopped minting with it, and the longest lifetime of what it minted: so a keys
 //! file that does not match, a damaged key line, and a key retired while tokens or stored client
 //! secrets still need it are all caught.
+//!
+//! The records are the keys file as a server last loaded it (at start or on `SIGHUP`,
+//! [`admit`]). A file is admitted if it changes no key that minted, shares at least one key with
+//! the records, and lacks no key that minted and is newer than all of its keys (then it is an
+//! older copy). Keys it adds are recorded as verify-only, keys it dropped are forgotten: so
+//! `tessera keys add | activate | retire` on a running server's file never make its next start
+//! refuse it.
+//!
+//! The keys and operator token files may live outside the data directory
+//! ([`KeyFiles`](crate::config::KeyFiles)): then a data directory without a database is a new
+//! server joining a fleet, which loads the files that exist and creates those that do not.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -19,8 +30,8 @@ use subtle::ConstantTimeEq;
 use tessera_core::{KeyId, Keyring, MAX_KEYS, MasterKey};
 
 use crate::clock::{Clock as _, SystemClock};
-use crate::config::Config;
-use crate::keys::{self, KEYS_FILE, OperatorToken};
+use crate::config::{Config, KeyFiles};
+use crate::keys::{self, KeysFile, OperatorToken};
 use crate::rng::SharedRng;
 use crate::store::{CheckedFile, DATABASE_FILE, KeyRecord, RedbStore};
 
@@ -28,7 +39,7 @@ mod error;
 mod shared;
 
 pub use self::error::DataDirError;
-pub use self::shared::{SharedKeys, open_shared};
+pub use self::shared::{SharedKeys, open_shared, reload_shared};
 
 /// The three parts of a data directory.
 #[derive(Debug)]
@@ -42,8 +53,10 @@ struct Parts {
 /// An opened data directory: what a server needs to start.
 #[derive(Debug)]
 pub struct Opened {
-    /// The master keys; the last one mints.
+    /// The master keys' keyring.
     pub keyring: Keyring,
+    /// Which keys it holds, and the one that mints.
+    pub ids: (Vec<KeyId>, KeyId),
     /// The operator's bearer token.
     pub operator: OperatorToken,
     /// The database, open for writing.
@@ -58,13 +71,22 @@ fn exists(path: &Path) -> Result<bool, DataDirError> {
 }
 
 impl Parts {
-    fn of(dir: &Path) -> Self {
+    fn of(dir: &Path, files: &KeyFiles) -> Self {
         Self {
             dir: dir.to_owned(),
-            keys: dir.join(KEYS_FILE),
-            operator_token: keys::operator_token_path(dir),
+            keys: files.keys.clone(),
+            operator_token: files.operator_token.clone(),
             database: dir.join(DATABASE_FILE),
         }
+    }
+
+    /// True if the secret files are not both the data directory's own.
+    fn shared(&self) -> bool {
+        KeyFiles::in_dir(&self.dir)
+            != KeyFiles {
+                keys: self.keys.clone(),
+                operator_token: self.operator_token.clone(),
+            }
     }
 
     /// Which parts exist: (keys, operator token, database).
@@ -114,11 +136,11 @@ impl Parts {
     /// Reads and checks every part without changing any: the keys and operator token (private,
     /// well-formed), the database (redb's integrity check, on a copy-on-write view), and that the
     /// keys are the ones the database recorded.
-    fn read(&self) -> Result<(Vec<MasterKey>, OperatorToken, CheckedFile, Records), DataDirError> {
+    fn read(&self) -> Result<(KeysFile, OperatorToken, CheckedFile, Records), DataDirError> {
         for path in [&self.keys, &self.operator_token] {
             keys::check_private(path).map_err(|e| file_error(path, e))?;
         }
-        let master_keys = keys::read_keys(&self.keys).map_err(|e| file_error(&self.keys, e))?;
+        let master_keys = read_keys_file(&self.keys)?;
         let operator = keys::read_operator_token(&self.operator_token)
             .map_err(|e| file_error(&self.operator_token, e))?;
         let checked = CheckedFile::open(&self.database)?;
@@ -136,64 +158,81 @@ impl Parts {
     /// Checks the keys file against the database's records of it.
     fn reconcile(
         &self,
-        master_keys: &[MasterKey],
+        file: &KeysFile,
         recorded: BTreeMap<u16, KeyRecord>,
     ) -> Result<Records, DataDirError> {
-        if recorded.is_empty() {
-            // A database from before the records: adopt the keys file as it is.
-            return Ok(Records {
-                keys: recorded,
-                adopted: true,
+        reconcile(&self.keys, &self.database, file, recorded)
+    }
+}
+
+/// Reads and parses a keys file, private or refused.
+fn read_keys_file(path: &Path) -> Result<KeysFile, DataDirError> {
+    keys::check_private(path).map_err(|e| file_error(path, e))?;
+    keys::read_keys(path).map_err(|e| file_error(path, e))
+}
+
+/// Checks the keys file `file` (read from `keys`) against `recorded`, the records of the keys
+/// file as last loaded (in `database`): see the [module docs](self).
+fn reconcile(
+    keys: &Path,
+    database: &Path,
+    file: &KeysFile,
+    recorded: BTreeMap<u16, KeyRecord>,
+) -> Result<Records, DataDirError> {
+    if recorded.is_empty() {
+        // A database from before the records, or a new one: adopt the keys file as it is.
+        return Ok(Records {
+            keys: recorded,
+            adopted: true,
+        });
+    }
+    let mut shared = false;
+    for (line, key) in (1..).zip(&file.keys) {
+        let id = key.id().get();
+        let Some(record) = recorded.get(&id) else {
+            // Added since (`tessera keys add`): verify-only until activated.
+            continue;
+        };
+        if bool::from(record.fingerprint.ct_eq(&key.fingerprint())) {
+            shared = true;
+        } else if record.active_since.is_some() {
+            return Err(DataDirError::KeyMismatch {
+                keys: keys.to_owned(),
+                id,
+                line,
+                database: database.to_owned(),
             });
         }
-        for (line, key) in (1..).zip(master_keys) {
-            let id = key.id().get();
-            match recorded.get(&id) {
-                Some(record) => {
-                    if !bool::from(record.fingerprint.ct_eq(&key.fingerprint())) {
-                        return Err(DataDirError::KeyMismatch {
-                            keys: self.keys.clone(),
-                            id,
-                            line,
-                            database: self.database.clone(),
-                        });
-                    }
-                }
-                None => {
-                    return Err(DataDirError::UnrecordedKey {
-                        keys: self.keys.clone(),
-                        id,
-                        line,
-                        database: self.database.clone(),
-                    });
-                }
-            }
-        }
-        let (first, last) = match (master_keys.first(), master_keys.last()) {
-            (Some(first), Some(last)) => (first.id().get(), last.id().get()),
-            _ => {
-                return Err(DataDirError::NoKey {
-                    keys: self.keys.clone(),
-                });
-            }
-        };
-        for (&id, record) in recorded.range(first..) {
-            let listed = master_keys.iter().any(|key| key.id().get() == id);
-            // A key added by a rotation that stopped before writing the keys file never minted.
-            let unfinished_rotation = id > last && record.active_since.is_none();
-            if !listed && !unfinished_rotation {
-                return Err(DataDirError::KeyMissing {
-                    keys: self.keys.clone(),
-                    id,
-                    database: self.database.clone(),
-                });
-            }
-        }
-        Ok(Records {
-            keys: recorded,
-            adopted: false,
-        })
+        // Else a key that never minted was retired and its id reused: nothing was signed with
+        // the old one.
     }
+    if !shared {
+        return Err(DataDirError::UnrecordedKey {
+            keys: keys.to_owned(),
+            database: database.to_owned(),
+        });
+    }
+    let newest = file
+        .keys
+        .iter()
+        .map(|key| key.id().get())
+        .max()
+        .unwrap_or(0);
+    let newer = newest.saturating_add(1);
+    if let Some((&id, _)) = recorded
+        .range(newer..)
+        .find(|(_, record)| record.active_since.is_some())
+    {
+        return Err(DataDirError::KeyMissing {
+            keys: keys.to_owned(),
+            id,
+            database: database.to_owned(),
+        });
+    }
+    Ok(Records {
+        keys: recorded,
+        adopted: false,
+    })
 }
 
 /// An error about one secret file, naming it once.
@@ -213,35 +252,131 @@ struct Records {
 }
 
 impl Records {
-    /// The records once a server starts minting with the last of `master_keys` at `now`, its
-    /// tokens living at most `lifetime` seconds.
-    fn started(
-        mut self,
-        master_keys: &[MasterKey],
-        now: u64,
-        lifetime: u64,
-    ) -> BTreeMap<u16, KeyRecord> {
-        let active = master_keys.last().map(|key| key.id().get());
-        for key in master_keys {
+    /// The records once a server loads `file` at `now`, its tokens living at most `lifetime`
+    /// seconds: its keys recorded (a new one verify-only, or, adopted, as if it had minted),
+    /// the keys it no longer lists forgotten, its active key minting.
+    fn started(self, file: &KeysFile, now: u64, lifetime: u64) -> BTreeMap<u16, KeyRecord> {
+        let active = file.active.get();
+        let adopted = self.adopted;
+        let mut records = self.keys;
+        records.retain(|id, _| file.keys.iter().any(|key| key.id().get() == *id));
+        for key in &file.keys {
             let id = key.id().get();
-            self.keys.entry(id).or_insert_with(|| KeyRecord {
-                fingerprint: key.fingerprint(),
+            let fingerprint = key.fingerprint();
+            let fresh = KeyRecord {
+                fingerprint,
                 // Adopted: an older key may have minted tokens that still live.
-                active_since: (Some(id) != active).then_some(now),
-                superseded_at: (Some(id) != active).then_some(now),
-                lifetime,
-            });
+                active_since: (adopted && id != active).then_some(now),
+                superseded_at: (adopted && id != active).then_some(now),
+                lifetime: if adopted { lifetime } else { 0 },
+            };
+            let record = records.entry(id).or_insert(fresh);
+            if !bool::from(record.fingerprint.ct_eq(&fingerprint)) {
+                // `reconcile` let this through only for a key that never minted.
+                *record = fresh;
+            }
         }
-        for (&id, record) in &mut self.keys {
-            if Some(id) == active {
+        for (&id, record) in &mut records {
+            if id == active {
                 record.active_since.get_or_insert(now);
+                record.superseded_at = None;
                 record.lifetime = record.lifetime.max(lifetime);
             } else if record.active_since.is_some() && record.superseded_at.is_none() {
                 record.superseded_at = Some(now);
             }
         }
-        self.keys
+        records
     }
+}
+
+/// What [`admit`] decided about a keys file.
+#[derive(Debug)]
+pub struct Admitted {
+    /// The keyring of the file.
+    pub keyring: Keyring,
+    /// The records to keep for it.
+    pub records: BTreeMap<u16, KeyRecord>,
+    /// True if `records` differ from the ones given (they need writing).
+    pub changed: bool,
+    /// True if the records were empty: the file's keys were adopted.
+    pub adopted: bool,
+}
+
+/// Decides whether the keys file `file`, read from `keys`, may be loaded over `recorded` (the
+/// records of the file a server last loaded, kept in `database`) at `now`, tokens living at most
+/// `lifetime` seconds, and what to record for it. The rules are the [module docs](self)'; every
+/// store keeps these records the same way, so the embedded store and a shared database admit
+/// the same files.
+///
+/// # Errors
+/// A key changed, no key in common, an older copy, or keys that make no keyring; each naming
+/// the file and the fix.
+pub fn admit(
+    keys: &Path,
+    database: &Path,
+    file: &KeysFile,
+    recorded: BTreeMap<u16, KeyRecord>,
+    now: u64,
+    lifetime: u64,
+) -> Result<Admitted, DataDirError> {
+    let keyring = file.keyring().map_err(|e| file_error(keys, e))?;
+    let before = recorded.clone();
+    let records = reconcile(keys, database, file, recorded)?;
+    let adopted = records.adopted;
+    let records = records.started(file, now, lifetime);
+    Ok(Admitted {
+        keyring,
+        changed: records != before,
+        records,
+        adopted,
+    })
+}
+
+/// What a server holds after loading a keys file: the ids, and the one that mints.
+pub fn key_ids(file: &KeysFile) -> (Vec<KeyId>, KeyId) {
+    (file.ids(), file.active)
+}
+
+/// Re-reads the keys file at `keys` for a running server over `store` (the database file
+/// `database`), at `now`: checks it against the store's records as [`admit`] does, records it,
+/// and returns its keyring. Nothing is recorded if a check fails.
+///
+/// # Errors
+/// A missing, unreadable, group- or world-readable or damaged file; a mismatch with the
+/// records; or a failure to record.
+pub fn reload(
+    keys: &Path,
+    store: &RedbStore,
+    database: &Path,
+    config: &Config,
+    now: u64,
+) -> Result<(Keyring, (Vec<KeyId>, KeyId)), DataDirError> {
+    let file = read_keys_file(keys)?;
+    let recorded = store
+        .key_records()
+        .map_err(|source| DataDirError::DamagedRecord {
+            database: database.to_owned(),
+            what: "its key records",
+            source,
+        })?;
+    let admitted = admit(
+        keys,
+        database,
+        &file,
+        recorded,
+        now,
+        longest_lifetime(config),
+    )?;
+    if admitted.changed {
+        store
+            .write_key_records(&admitted.records)
+            .map_err(|source| DataDirError::CannotRecord {
+                database: database.to_owned(),
+                what: "the keys",
+                source,
+            })?;
+    }
+    Ok((admitted.keyring, key_ids(&file)))
 }
 
 /// Prepares the directory itself: creates it (mode 0700) if it does not exist; warns if group or
@@ -286,16 +421,19 @@ fn prepare_dir(dir: &Path) -> Result<(), DataDirError> {
     }
 }
 
-/// The longest anything a server with `config` mints can live, seconds.
-fn longest_lifetime(config: &Config) -> u64 {
+/// The longest anything a server with `config` mints can live, seconds: the `lifetime` of
+/// [`admit`].
+pub fn longest_lifetime(config: &Config) -> u64 {
     config
         .grant_revocation_window()
         .max(u64::from(config.code_lifetime))
 }
 
-/// Opens the data directory `dir` for a server running with `config`: creates all of it on first start (an
-/// absent or empty directory), else checks every part (nothing is changed if a check fails) and
-/// records that the last key of the keys file now mints.
+/// Opens the data directory `dir` for a server running with `config`: creates all of it on
+/// first start (an absent or empty directory), else checks every part (nothing is changed if a
+/// check fails) and records the keys file's keys and its active key. With shared key files
+/// (`config.key_files` outside `dir`), a directory without a database is a new server of a
+/// fleet: the files that exist are loaded, the missing ones created.
 ///
 /// # Errors
 /// A missing, unreadable, group- or world-readable, damaged or mismatched part, each naming the
@@ -306,15 +444,16 @@ pub fn open(
     rng: &SharedRng,
     now: u64,
 ) -> Result<Opened, DataDirError> {
-    let parts = Parts::of(dir);
+    let parts = Parts::of(dir, &config.key_files);
     prepare_dir(&parts.dir)?;
     match parts.present()? {
         (false, false, false) => create(&parts, config, rng, now),
+        (_, _, false) if parts.shared() => create(&parts, config, rng, now),
         (true, true, true) => {
-            let (master_keys, operator, checked, records) = parts.read()?;
+            let (file, operator, checked, records) = parts.read()?;
             let adopted = records.adopted;
             let before = records.keys.clone();
-            let started = records.started(&master_keys, now, longest_lifetime(config));
+            let started = records.started(&file, now, longest_lifetime(config));
             let store = RedbStore::open_checked(checked)?;
             // A restart with the same keys and lifetimes writes nothing.
             if started != before {
@@ -329,13 +468,14 @@ pub fn open(
             if adopted {
                 tracing::info!(
                     path = %parts.database.display(),
-                    keys = master_keys.len(),
+                    keys = file.keys.len(),
                     "recorded the fingerprints of the keys file's keys (first start with key records)"
                 );
             }
-            let keyring = keys::keyring_of(&master_keys).map_err(|e| file_error(&parts.keys, e))?;
+            let keyring = file.keyring().map_err(|e| file_error(&parts.keys, e))?;
             Ok(Opened {
                 keyring,
+                ids: key_ids(&file),
                 operator,
                 store,
             })
@@ -344,35 +484,57 @@ pub fn open(
     }
 }
 
-/// First start: the first key, the operator token, then the database that records the key. If a
-/// step fails, what this start created is removed again.
+/// Creates `path` with `generate` unless it exists; true if this start created it. A file
+/// another server created meanwhile is loaded, never replaced.
+fn create_missing<T>(
+    path: &Path,
+    generate: impl FnOnce() -> io::Result<T>,
+) -> Result<bool, DataDirError> {
+    if exists(path)? {
+        return Ok(false);
+    }
+    match generate() {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(source) => Err(DataDirError::CannotWrite {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// First start, or a new server of a fleet: the keys and the operator token (created if
+/// missing), then the database that records the keys. If a step fails, what this start created
+/// is removed again (a shared file is kept: another server may already use it).
 fn create(
     parts: &Parts,
     config: &Config,
     rng: &SharedRng,
     now: u64,
 ) -> Result<Opened, DataDirError> {
-    let first = rng.with(|rng| MasterKey::generate(KeyId::new(1), rng));
-    let created = (|| {
-        keys::write_keys(&parts.keys, core::slice::from_ref(&first)).map_err(|source| {
-            DataDirError::CannotWrite {
-                path: parts.keys.clone(),
-                source,
-            }
-        })?;
-        tracing::info!(path = %parts.keys.display(), "generated the first master key");
-        let operator = keys::generate_operator_token(&parts.dir, rng).map_err(|source| {
-            DataDirError::CannotWrite {
-                path: parts.operator_token.clone(),
-                source,
-            }
-        })?;
+    let mut created: Vec<&Path> = Vec::new();
+    let opened = (|| {
+        if create_missing(&parts.keys, || keys::generate_keys(&parts.keys, rng))? {
+            created.push(&parts.keys);
+        }
+        let file = read_keys_file(&parts.keys)?;
+        if create_missing(&parts.operator_token, || {
+            keys::generate_operator_token_at(&parts.operator_token, rng)
+        })? {
+            created.push(&parts.operator_token);
+        }
+        keys::check_private(&parts.operator_token)
+            .map_err(|e| file_error(&parts.operator_token, e))?;
+        let operator = keys::read_operator_token(&parts.operator_token)
+            .map_err(|e| file_error(&parts.operator_token, e))?;
         let store = RedbStore::open_file(&parts.database, true)?;
+        created.push(&parts.database);
+        // Keys this start did not create may have minted on another server: adopt them.
         let records = Records {
             keys: BTreeMap::new(),
-            adopted: false,
+            adopted: true,
         }
-        .started(core::slice::from_ref(&first), now, longest_lifetime(config));
+        .started(&file, now, longest_lifetime(config));
         store
             .write_key_records(&records)
             .map_err(|source| DataDirError::CannotRecord {
@@ -380,27 +542,32 @@ fn create(
                 what: "the keys",
                 source,
             })?;
-        let keyring =
-            keys::keyring_of(core::slice::from_ref(&first)).map_err(DataDirError::Keys)?;
+        let keyring = file.keyring().map_err(DataDirError::Keys)?;
         Ok(Opened {
             keyring,
+            ids: key_ids(&file),
             operator,
             store,
         })
     })();
-    if created.is_err() {
-        for path in [&parts.keys, &parts.operator_token, &parts.database] {
-            let _ = fs::remove_file(path);
+    if opened.is_err() {
+        let shared = parts.shared();
+        for path in created {
+            if !shared || path == parts.database {
+                let _ = fs::remove_file(path);
+            }
         }
     }
-    created
+    opened
 }
 
 /// What `tessera check` found in a sound data directory.
 #[derive(Debug)]
 pub struct Checked {
-    /// The key ids of the keys file, oldest first; the last one mints.
+    /// The key ids of the keys file, oldest first.
     pub keys: Vec<KeyId>,
+    /// The key that mints.
+    pub active: KeyId,
     /// How many stored client secrets each key verifies.
     pub verifiers_by_key: BTreeMap<u16, u64>,
 }
@@ -411,8 +578,8 @@ pub struct Checked {
 ///
 /// # Errors
 /// The first problem, naming the file and the fix.
-pub fn check(dir: &Path) -> Result<Checked, DataDirError> {
-    let parts = Parts::of(dir);
+pub fn check(dir: &Path, files: &KeyFiles) -> Result<Checked, DataDirError> {
+    let parts = Parts::of(dir, files);
     match fs::metadata(dir) {
         Ok(metadata) if metadata.is_dir() => {}
         Ok(_) => {
@@ -440,7 +607,8 @@ pub fn check(dir: &Path) -> Result<Checked, DataDirError> {
                 source,
             })?;
     Ok(Checked {
-        keys: master_keys.iter().map(MasterKey::id).collect(),
+        keys: master_keys.ids(),
+        active: master_keys.active,
         verifiers_by_key,
     })
 }
@@ -504,9 +672,10 @@ fn still_needed(record: Option<&KeyRecord>, verifiers: u64, now: u64) -> Vec<Str
 /// Any problem [`check`] reports, the database in use (stop the server first), a key still
 /// needed without `force`, exhausted key ids, or an I/O failure.
 pub fn rotate(dir: &Path, rng: &SharedRng, force: bool) -> Result<Rotated, DataDirError> {
-    let parts = Parts::of(dir);
+    let parts = Parts::of(dir, &KeyFiles::in_dir(dir));
     parts.require_all(": start the server once to create it")?;
-    let (mut master_keys, _, checked, records) = parts.read()?;
+    let (file, _, checked, records) = parts.read()?;
+    let mut master_keys = file.keys;
     if records.adopted {
         return Err(DataDirError::NotRecorded {
             database: parts.database.clone(),
@@ -552,7 +721,12 @@ pub fn rotate(dir: &Path, rng: &SharedRng, force: bool) -> Result<Rotated, DataD
             needs: needs.clone(),
         });
     }
-    keys::keyring_of(&master_keys).map_err(DataDirError::Keys)?;
+    let file = KeysFile {
+        keys: master_keys,
+        active: added,
+    };
+    file.keyring().map_err(DataDirError::Keys)?;
+    let master_keys = file.keys.clone();
     let mut recorded = records.keys;
     if let Some(key) = master_keys.last() {
         recorded.insert(
@@ -574,7 +748,7 @@ pub fn rotate(dir: &Path, rng: &SharedRng, force: bool) -> Result<Rotated, DataD
             source,
         })?;
     drop(store);
-    keys::write_keys(&parts.keys, &master_keys).map_err(|source| DataDirError::CannotWrite {
+    keys::write_keys_file(&parts.keys, &file).map_err(|source| DataDirError::CannotWrite {
         path: parts.keys.clone(),
         source,
     })?;

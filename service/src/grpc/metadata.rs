@@ -26,18 +26,11 @@ fn authorization(metadata: &MetadataMap) -> Result<Option<&str>, Error> {
 /// [`Error::DuplicateCredentials`] for two `authorization` entries; [`Error::BadOperatorToken`]
 /// if it is missing or wrong.
 pub(crate) fn check_operator(metadata: &MetadataMap, token: &OperatorToken) -> Result<(), Error> {
-    let presented = authorization(metadata)
-        .map_err(|e| match e {
-            Error::DuplicateCredentials => e,
-            _ => Error::BadOperatorToken,
-        })?
-        .and_then(credentials::bearer)
-        .ok_or(Error::BadOperatorToken)?;
-    if token.verify(presented) {
-        Ok(())
-    } else {
-        Err(Error::BadOperatorToken)
-    }
+    let presented = authorization(metadata).map_err(|e| match e {
+        Error::DuplicateCredentials => e,
+        _ => Error::BadOperatorToken,
+    })?;
+    credentials::check_operator(presented, token)
 }
 
 /// Reads `authorization: Basic …`, if present.

@@ -7,7 +7,8 @@
 //!   the suite's PostgreSQL backend.
 //! - `server`: a real server on 127.0.0.1:0, the operator token, `with_auth` and the requests of
 //!   the authorization-code flow (`TestServer::tokens` is the register→code→exchange preamble);
-//!   `h2raw`, a raw HTTP/2 peer for the transport-abuse tests.
+//!   `h2raw`, a raw HTTP/2 peer for the transport-abuse tests; `http`, a real HTTP client for
+//!   the OAuth endpoints.
 //! - [`fuzz`]: every fuzz target's property (the core's `checks`, and `service` for
 //!   `service_request`: input, fixture, oracle) and the replay of the committed corpora.
 //! - [`vector`]: the fixtures of the core's vectors (master keys, the counting RNG, client, grant).
@@ -27,6 +28,8 @@
 pub mod fuzz;
 #[cfg(feature = "service")]
 pub mod h2raw;
+#[cfg(feature = "service")]
+pub mod http;
 pub mod pkce;
 #[cfg(feature = "service")]
 pub mod postgres;

@@ -22,11 +22,13 @@ pub use crate::pkce::{CHALLENGE, VERIFIER};
 /// and exchange here uses.
 pub const REDIRECT_URI: &str = "https://app.example/callback";
 
-/// A [`Server`] serving on 127.0.0.1 on a port of its own, in this process.
+/// A [`Server`] serving gRPC and HTTP on 127.0.0.1, on ports of its own, in this process.
 #[derive(Debug)]
 pub struct TestServer {
-    /// Where it listens.
+    /// Where it serves gRPC.
     pub addr: SocketAddr,
+    /// Where it serves the OAuth HTTP endpoints.
+    pub http_addr: SocketAddr,
     /// Its operator token.
     pub operator: String,
     shutdown: Option<oneshot::Sender<()>>,
@@ -50,13 +52,17 @@ impl TestServer {
         Self::start_with(Config::new(dir)).await
     }
 
-    /// Starts a server with `config`.
+    /// Starts a server with `config`. Its issuer is the HTTP listener's URL, whatever `config`
+    /// says, so the metadata document names endpoints that answer.
     pub async fn start_with(config: Config) -> Self {
         Self::start_with_clock(config, tessera_service::SystemClock::shared()).await
     }
 
     /// A server whose time is `clock`: a test advances it instead of sleeping.
-    pub async fn start_with_clock(config: Config, clock: tessera_service::SharedClock) -> Self {
+    pub async fn start_with_clock(mut config: Config, clock: tessera_service::SharedClock) -> Self {
+        let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let http_addr = http.local_addr().unwrap();
+        config.issuer = format!("http://{http_addr}");
         let server = Server::open_with(config, clock).unwrap();
         let operator = std::fs::read_to_string(server.operator_token_path())
             .unwrap()
@@ -65,7 +71,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel();
-        let serve = server.serve(listener, async {
+        let serve = server.serve_with_http(listener, Some(http), async {
             let _ = rx.await;
         });
         // A server error fails the test at `stop`.
@@ -76,11 +82,17 @@ impl TestServer {
         });
         Self {
             addr,
+            http_addr,
             operator,
             shutdown: Some(tx),
             handle: Some(handle),
             dir: None,
         }
+    }
+
+    /// The base URL of its HTTP endpoints: its issuer.
+    pub fn issuer(&self) -> String {
+        format!("http://{}", self.http_addr)
     }
 
     /// A client on a connection of its own.

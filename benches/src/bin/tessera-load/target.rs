@@ -33,10 +33,7 @@ impl Target {
         let data_dir = tempfile::tempdir()?;
         let mut config = Config::new(data_dir.path());
         if let Some(url) = postgres {
-            config.store = StoreConfig::Postgres {
-                url: url.clone(),
-                data_dir: data_dir.path().to_owned(),
-            };
+            config.store = StoreConfig::Postgres { url: url.clone() };
         }
         let server = Server::open(config)?;
         let operator = read_operator_token(server.operator_token_path())?;

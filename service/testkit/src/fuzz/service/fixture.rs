@@ -259,6 +259,7 @@ impl<S: Inspect + Clone> Service<S> {
             client_id,
             refresh_token: token.to_owned(),
             scope: String::new(),
+            resource: Vec::new(),
         };
         let request = request(message, authorization);
         Ok(self.api.exchange(request).await?.into_inner())

@@ -238,6 +238,23 @@ pub(super) fn check_answer(
         Answer::Exchanged {
             response,
             grant_type,
+            ..
+        } if grant_type == "client_credentials" => {
+            // Needs no token: any confidential client's own credentials; stores nothing.
+            assert!(
+                matches!(
+                    input.credentials,
+                    Credentials::ClientA | Credentials::ClientB
+                ),
+                "{input:?}: client_credentials without a confidential client's credentials"
+            );
+            assert_eq!(response.token_type, "Bearer");
+            assert!(!response.access_token.is_empty() && response.refresh_token.is_empty());
+            Allowed::Nothing
+        }
+        Answer::Exchanged {
+            response,
+            grant_type,
             scope,
         } => {
             assert!(

@@ -1,0 +1,166 @@
+//! Writing answers: JSON bodies with `Cache-Control: no-store` (RFC 6749 §5.1), and the one
+//! mapping from a domain [`ErrorKind`] to an HTTP status (RFC 6749 §5.2), an exhaustive `match`
+//! like the gRPC edge's.
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::{HeaderValue, StatusCode};
+
+use crate::authority::{Error, ErrorKind};
+
+/// The `WWW-Authenticate` challenge of a failed client authentication (RFC 6749 §5.2).
+pub const BASIC_CHALLENGE: &str = "Basic realm=\"tessera\"";
+/// The `WWW-Authenticate` challenge of a missing or wrong operator token (RFC 6750 §3).
+pub const BEARER_CHALLENGE: &str = "Bearer realm=\"tessera\", error=\"invalid_token\"";
+
+/// The HTTP status of a domain error.
+pub const fn status(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::InvalidRequest
+        | ErrorKind::InvalidGrant
+        | ErrorKind::UnauthorizedClient
+        | ErrorKind::UnsupportedGrantType
+        | ErrorKind::UnsupportedResponseType
+        | ErrorKind::InvalidScope => StatusCode::BAD_REQUEST,
+        ErrorKind::InvalidClient => StatusCode::UNAUTHORIZED,
+        ErrorKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// A JSON answer that no cache may keep (tokens and their errors, RFC 6749 §5.1).
+pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
+    let mut response = (status, value.to_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// `{"error", "error_description"}` with `status`.
+pub fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    json(
+        status,
+        &serde_json::json!({ "error": error, "error_description": description }),
+    )
+}
+
+/// The answer to a domain error. `challenge`: the `WWW-Authenticate` value for an
+/// `invalid_client` answer (the request authenticated with the `Authorization` header).
+pub fn error(e: &Error, challenge: Option<&'static str>) -> Response {
+    let kind = e.kind();
+    let mut response = oauth_error(status(kind), kind.as_str(), &e.detail());
+    let headers = response.headers_mut();
+    match kind {
+        ErrorKind::InvalidClient => {
+            headers.insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge.unwrap_or(BASIC_CHALLENGE)),
+            );
+        }
+        ErrorKind::Throttled | ErrorKind::Unavailable => {
+            headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        _ => {}
+    }
+    response
+}
+
+/// A request refused before the domain saw it: its framing, not its OAuth content.
+#[derive(Debug)]
+pub enum Refusal {
+    /// A body over [`MAX_BODY_BYTES`](super::MAX_BODY_BYTES): `413`.
+    TooLarge,
+    /// A body that could not be read (the peer reset it): `400`.
+    Unreadable,
+    /// A body of another media type than the endpoint reads: `400` (`415` for registration's
+    /// JSON would hide the OAuth error code clients look for).
+    MediaType(&'static str),
+    /// A domain error, answered by [`error`].
+    Domain(Error),
+}
+
+impl From<Error> for Refusal {
+    fn from(e: Error) -> Self {
+        Self::Domain(e)
+    }
+}
+
+impl Refusal {
+    /// Its answer; `challenge` as for [`error`].
+    pub fn into_response(self, challenge: Option<&'static str>) -> Response {
+        match self {
+            Self::TooLarge => oauth_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                "request body is larger than 16 KiB",
+            ),
+            Self::Unreadable => oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "request body could not be read",
+            ),
+            Self::MediaType(media) => oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &format!("Content-Type must be {media}"),
+            ),
+            Self::Domain(e) => error(&e, challenge),
+        }
+    }
+}
+
+/// `404` for a path no endpoint serves.
+pub fn not_found() -> Response {
+    oauth_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no endpoint at this path",
+    )
+}
+
+/// `405` for a method the endpoint does not serve, with `Allow`.
+pub fn method_not_allowed(allow: &'static str) -> Response {
+    let mut response = oauth_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "invalid_request",
+        &format!("method not allowed here; use {allow}"),
+    );
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
+/// The answer to a request that ran out of time (the listener's request timeout).
+pub fn timed_out() -> http::Response<Body> {
+    oauth_error(
+        StatusCode::REQUEST_TIMEOUT,
+        "invalid_request",
+        "the request did not complete in time",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_client_is_401_with_a_challenge_and_the_rest_400() {
+        let answer = error(&Error::BadCredentials, None);
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(answer.headers()[WWW_AUTHENTICATE], BASIC_CHALLENGE);
+        assert_eq!(answer.headers()[CACHE_CONTROL], "no-store");
+        assert_eq!(answer.headers()[PRAGMA], "no-cache");
+        let answer = error(&Error::CodeReplayed, None);
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+        assert!(answer.headers().get(WWW_AUTHENTICATE).is_none());
+        assert_eq!(
+            error(&Error::Throttled, None).status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+}
