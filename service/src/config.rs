@@ -87,7 +87,7 @@ pub struct Config {
     pub refresh_max_lifetime: u32,
     /// Wrong secrets for one client allowed per window; past it further wrong secrets are
     /// answered `RESOURCE_EXHAUSTED` after a delay, while the right secret keeps working
-    /// ([`Authority`](crate::Authority) keeps these counts).
+    /// (the store counts them, for every instance that shares it).
     pub failed_auth_limit: u32,
     /// Wrong secrets from one source address (an IPv6 /64) allowed per window, for any clients;
     /// past it, the same as `failed_auth_limit`.
