@@ -23,6 +23,7 @@ use tessera_proto::v1::token_service_client::TokenServiceClient;
 use tessera_proto::v1::{
     AcceptLoginRequest, GetLoginRequestRequest, GetLoginRequestResponse, RejectLoginRequest,
 };
+use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Channel;
 use zeroize::Zeroizing;
 
@@ -50,8 +51,8 @@ struct Form {
 /// The app: Tessera's operator RPCs and the outstanding forms, by CSRF token.
 pub(crate) struct LoginApp {
     tessera: TokenServiceClient<Channel>,
-    /// `Bearer <operator token>`.
-    operator: Zeroizing<String>,
+    /// `Bearer <operator token>`, marked sensitive (never logged by the HTTP stack).
+    operator: MetadataValue<Ascii>,
     forms: Mutex<HashMap<String, Form>>,
 }
 
@@ -63,23 +64,24 @@ impl core::fmt::Debug for LoginApp {
 
 impl LoginApp {
     /// The app, calling Tessera over `tessera` with the operator token.
-    pub(crate) fn new(tessera: Channel, operator: &str) -> Self {
-        Self {
+    pub(crate) fn new(tessera: Channel, operator: &str) -> anyhow::Result<Self> {
+        let mut operator: MetadataValue<Ascii> =
+            Zeroizing::new(format!("Bearer {operator}")).parse()?;
+        operator.set_sensitive(true);
+        Ok(Self {
             tessera: TokenServiceClient::new(tessera),
-            operator: Zeroizing::new(format!("Bearer {operator}")),
+            operator,
             forms: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
     /// `message` with the operator token.
-    fn operator<T>(&self, message: T) -> Result<tonic::Request<T>, Response> {
+    fn operator<T>(&self, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
-        let value = self
-            .operator
-            .parse()
-            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())?;
-        request.metadata_mut().insert("authorization", value);
-        Ok(request)
+        request
+            .metadata_mut()
+            .insert("authorization", self.operator.clone());
+        request
     }
 
     /// The authorization request behind `challenge`.
@@ -90,7 +92,7 @@ impl LoginApp {
         match self
             .tessera
             .clone()
-            .get_login_request(self.operator(message)?)
+            .get_login_request(self.operator(message))
             .await
         {
             Ok(answer) => Ok(answer.into_inner()),
@@ -270,26 +272,18 @@ async fn consent(State(app): State<Arc<LoginApp>>, headers: HeaderMap, body: Byt
             scope: String::new(),
             audience: Vec::new(),
         };
-        match app.operator(message) {
-            Ok(request) => api
-                .accept_login(request)
-                .await
-                .map(|a| a.into_inner().redirect_to),
-            Err(response) => return response,
-        }
+        api.accept_login(app.operator(message))
+            .await
+            .map(|a| a.into_inner().redirect_to)
     } else {
         let message = RejectLoginRequest {
             login_challenge: challenge,
             error: "access_denied".to_owned(),
             error_description: "the user denied the request".to_owned(),
         };
-        match app.operator(message) {
-            Ok(request) => api
-                .reject_login(request)
-                .await
-                .map(|a| a.into_inner().redirect_to),
-            Err(response) => return response,
-        }
+        api.reject_login(app.operator(message))
+            .await
+            .map(|a| a.into_inner().redirect_to)
     };
     match answer {
         Ok(redirect_to) => see_other(&redirect_to),

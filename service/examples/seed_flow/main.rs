@@ -40,29 +40,19 @@ use zeroize::Zeroizing;
 const MAX_FORM_BYTES: usize = 16 * 1024;
 
 /// Tessera and the three apps, running.
+#[derive(Debug)]
 struct Demo {
     issuer: String,
     grpc: SocketAddr,
     login: SocketAddr,
     api: SocketAddr,
     printer: SocketAddr,
-    operator: Zeroizing<String>,
     /// The photo API's client id: the audience its tokens must name.
     api_client_id: String,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
     /// The data directory, removed once the server stopped.
-    _dir: tempfile::TempDir,
-}
-
-impl core::fmt::Debug for Demo {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        // Not the operator token.
-        f.debug_struct("Demo")
-            .field("issuer", &self.issuer)
-            .field("printer", &self.printer)
-            .finish_non_exhaustive()
-    }
+    dir: tempfile::TempDir,
 }
 
 impl Demo {
@@ -152,7 +142,7 @@ impl Demo {
             (api, photo_api::router(api_app)),
             (
                 login,
-                login::router(login::LoginApp::new(channel, &operator)),
+                login::router(login::LoginApp::new(channel, &operator)?),
             ),
             (printer, photo_printer::router(printer_app)),
         ] {
@@ -164,11 +154,10 @@ impl Demo {
             login: login_addr,
             api: api_addr,
             printer: printer_addr,
-            operator,
             api_client_id: registered.client_id,
             stop,
             tasks,
-            _dir: dir,
+            dir,
         })
     }
 
@@ -178,6 +167,8 @@ impl Demo {
         for task in self.tasks {
             task.await??;
         }
+        // Only now that the server has closed its store.
+        self.dir.close()?;
         Ok(())
     }
 }
@@ -228,7 +219,11 @@ async fn main() -> anyhow::Result<()> {
             demo.issuer, demo.grpc
         )?;
         writeln!(out, "login and consent    http://{}/login", demo.login)?;
-        writeln!(out, "photo API            http://{}/photos", demo.api)?;
+        writeln!(
+            out,
+            "photo API            http://{}/photos (client id {})",
+            demo.api, demo.api_client_id
+        )?;
         writeln!(
             out,
             "Open http://{}/ in a browser; sign in as alice, password wonderland. Ctrl-C stops.",
@@ -243,3 +238,6 @@ async fn main() -> anyhow::Result<()> {
     }
     demo.stop().await
 }
+
+#[cfg(test)]
+mod tests;

@@ -187,7 +187,7 @@ async fn login(State(app): State<Arc<PhotoPrinter>>) -> Response {
     let (Some(id), Some(state)) = (random_token(), random_token()) else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let verifier = app.rng.with(|rng| CodeVerifier::generate(rng));
+    let verifier = app.rng.with(CodeVerifier::generate);
     let mut text = [0u8; CHALLENGE_TEXT_LEN];
     let challenge = CodeChallenge::s256(&verifier).encode(&mut text).to_owned();
     let query = form_urlencoded::Serializer::new(String::new())
