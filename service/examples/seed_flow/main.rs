@@ -36,6 +36,8 @@ use tonic::transport::Channel;
 use tracing_subscriber::EnvFilter;
 use zeroize::Zeroizing;
 
+/// How long Photo Printer keeps an idle connection to Tessera or the photo API.
+const IDLE_CONNECTION: core::time::Duration = core::time::Duration::from_secs(4);
 /// Largest form the apps read.
 const MAX_FORM_BYTES: usize = 16 * 1024;
 
@@ -117,8 +119,11 @@ impl Demo {
             &registered.client_secret,
         );
 
+        // Tessera closes an HTTP/1.1 connection idle for --handshake-timeout (10 s): a pooled one
+        // reused just then fails, so the app lets go of its idle connections well before.
         let http_client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(IDLE_CONNECTION)
             .build()?;
         let metadata = photo_printer::discover(&http_client, &issuer).await?;
         let base = format!("http://{printer_addr}");

@@ -7,6 +7,7 @@
 // APP_URL is the URL the seed_flow example prints; OUT_DIR holds node_modules/playwright-core
 // (npm install --prefix OUT_DIR playwright-core@1) and receives allowed.png and denied.png.
 // run.sh starts the demo and calls this.
+import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
@@ -26,7 +27,8 @@ function check(condition, what) {
 async function signIn(browser, decision, screenshot) {
   const context = await browser.newContext();
   const page = await context.newPage();
-  page.setDefaultTimeout(15000);
+  // Generous: CI machines are shared, and a cold Chromium is slow to paint its first page.
+  page.setDefaultTimeout(30000);
   try {
     await page.goto(appUrl);
     await page.getByRole('button', { name: 'Sign in with Tessera' }).click();
@@ -57,9 +59,10 @@ async function signIn(browser, decision, screenshot) {
     await page.screenshot({ path: screenshot, fullPage: true });
     console.log(`${decision}: "${heading}" at ${new URL(page.url()).pathname}, screenshot ${screenshot}`);
   } catch (e) {
-    const failure = join(outDir, `failed-${decision.toLowerCase()}.png`);
-    await page.screenshot({ path: failure, fullPage: true }).catch(() => {});
-    console.error(`${decision}: failed on ${page.url()} (screenshot ${failure})`);
+    const failure = join(outDir, `failed-${decision.toLowerCase()}`);
+    await page.screenshot({ path: `${failure}.png`, fullPage: true }).catch(() => {});
+    await writeFile(`${failure}.html`, await page.content().catch(() => '')).catch(() => {});
+    console.error(`${decision}: failed on ${page.url()} (its page: ${failure}.png, ${failure}.html)`);
     throw e;
   } finally {
     await context.close();

@@ -24,7 +24,7 @@ if [ ! -f "$out/node_modules/playwright-core/package.json" ]; then
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$out" --no-audit --no-fund \
     --loglevel=error playwright-core@1
 fi
-rm -f "$out"/allowed.png "$out"/denied.png "$out"/failed-*.png
+rm -f "$out"/allowed.png "$out"/denied.png "$out"/failed-*
 
 cargo build -q -p tessera-service --example seed_flow
 demo="${CARGO_TARGET_DIR:-target}/debug/examples/seed_flow"
