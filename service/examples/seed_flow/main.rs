@@ -119,8 +119,8 @@ impl Demo {
             &registered.client_secret,
         );
 
-        // Tessera closes an HTTP/1.1 connection idle for --handshake-timeout (10 s): a pooled one
-        // reused just then fails, so the app lets go of its idle connections well before.
+        // A server closes a kept-alive connection once idle (Tessera: --idle-timeout) and a pooled
+        // one reused at that instant fails: the app lets go of idle connections well before.
         let http_client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(IDLE_CONNECTION)
