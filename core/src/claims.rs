@@ -1,5 +1,6 @@
 //! The claims every grant carries: who it is for (client, subject), what it allows (scope,
-//! audience), and the redirect URI a code is bound to.
+//! audience), the redirect URI a code is bound to, and the client's `state` a login challenge
+//! carries back to it (RFC 6749 §4.1.1).
 
 use core::fmt;
 
@@ -14,6 +15,8 @@ pub const MAX_SUBJECT_LEN: usize = 64;
 pub const MAX_AUDIENCE: usize = 4;
 /// Longest redirect URI accepted, in bytes.
 pub const MAX_REDIRECT_URI_LEN: usize = 512;
+/// Longest client `state` accepted, in bytes.
+pub const MAX_STATE_LEN: usize = 512;
 
 /// The resource owner a grant is for (`sub`, RFC 7662 §2.2): 1 to 64 bytes of UTF-8 without
 /// control characters, chosen by the login front end.
@@ -52,6 +55,66 @@ impl Subject {
 impl fmt::Debug for Subject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Subject({:?})", self.as_str())
+    }
+}
+
+/// The client's `state` (RFC 6749 §4.1.1): opaque to the server, returned to the client with the
+/// code or the error. 0 to [`MAX_STATE_LEN`] VSCHAR characters, `%x20-7E` (RFC 6749 Appendix
+/// A.5); empty means the client sent none. Not a secret from the login app, so `Debug` shows it.
+///
+/// ```
+/// use tessera_core::{Error, MAX_STATE_LEN, State};
+/// assert_eq!(State::parse("xyz 123/~")?.as_str(), "xyz 123/~");
+/// assert!(State::parse("")?.is_empty());
+/// assert_eq!(State::parse("a\nb"), Err(Error::InvalidState));
+/// assert_eq!(State::parse(&"s".repeat(MAX_STATE_LEN + 1)), Err(Error::InvalidState));
+/// # Ok::<(), tessera_core::Error>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct State(heapless::String<MAX_STATE_LEN>);
+
+impl State {
+    /// No state.
+    pub const fn empty() -> Self {
+        Self(heapless::String::new())
+    }
+
+    /// Validates a state.
+    ///
+    /// # Errors
+    /// [`Error::InvalidState`] for a character outside `%x20-7E` or more than
+    /// [`MAX_STATE_LEN`] bytes.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        if !text.bytes().all(|c| matches!(c, 0x20..=0x7e)) {
+            return Err(Error::InvalidState);
+        }
+        let mut s = heapless::String::new();
+        s.push_str(text).map_err(|_| Error::InvalidState)?;
+        Ok(Self(s))
+    }
+
+    /// A state read from a verified token body: its syntax was checked when it was minted.
+    #[inline]
+    pub(crate) fn from_verified(text: &str) -> Option<Self> {
+        let mut s = heapless::String::new();
+        s.push_str(text).ok()?;
+        Some(Self(s))
+    }
+
+    /// The state text, as the client sent it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// True if the client sent no state.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "State({:?})", self.as_str())
     }
 }
 

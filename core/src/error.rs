@@ -75,6 +75,9 @@ pub enum Error {
     WrongAudience,
     /// A gateway's key blob (FORMAT.md §7) is truncated, damaged or of an unknown version.
     MalformedProvisioning,
+    /// A client `state` is longer than [`MAX_STATE_LEN`](crate::MAX_STATE_LEN) or has a
+    /// character outside `%x20-7E` (RFC 6749 Appendix A.5).
+    InvalidState,
 }
 
 /// The OAuth 2.0 error an [`Error`] maps to: RFC 6749 §5.2.
@@ -145,7 +148,8 @@ impl Error {
             | Self::InvalidRedirectUri
             | Self::InvalidCodeVerifier
             | Self::InvalidCodeChallenge
-            | Self::UnsupportedChallengeMethod => ErrorKind::InvalidRequest,
+            | Self::UnsupportedChallengeMethod
+            | Self::InvalidState => ErrorKind::InvalidRequest,
             Self::MalformedSecret | Self::SecretMismatch => ErrorKind::InvalidClient,
             Self::MalformedVerifier
             | Self::DuplicateKey
@@ -207,6 +211,7 @@ impl Error {
             Self::BufferTooSmall => "output does not fit its buffer",
             Self::WrongAudience => "token is not meant for this resource server",
             Self::MalformedProvisioning => "gateway key blob is malformed or damaged",
+            Self::InvalidState => "state is too long or has characters outside %x20-7E",
         }
     }
 }

@@ -82,6 +82,6 @@ random_id! {
 }
 
 random_id! {
-    /// The unique id of one access or refresh token (`jti`, RFC 7662 §2.2).
+    /// The unique id of one access token, refresh token or login challenge (`jti`, RFC 7662 §2.2).
     TokenId, InvalidTokenId
 }

@@ -99,15 +99,18 @@ pub enum Purpose {
     RefreshToken,
     /// Hashing client secrets into stored verifiers.
     ClientSecret,
+    /// Minting and verifying login challenges (the authorization request handed to the login app).
+    LoginChallenge,
 }
 
 impl Purpose {
     /// Every purpose, in a fixed order.
-    pub const ALL: [Purpose; 4] = [
+    pub const ALL: [Purpose; 5] = [
         Self::AuthorizationCode,
         Self::AccessToken,
         Self::RefreshToken,
         Self::ClientSecret,
+        Self::LoginChallenge,
     ];
 
     /// The HMAC message that derives this purpose's sub-key from a master key.
@@ -117,6 +120,7 @@ impl Purpose {
             Self::AccessToken => b"tessera/v1 access-token",
             Self::RefreshToken => b"tessera/v1 refresh-token",
             Self::ClientSecret => b"tessera/v1 client-secret",
+            Self::LoginChallenge => b"tessera/v1 login-challenge",
         }
     }
 }
@@ -355,6 +359,7 @@ pub struct Keyring {
     access: KeySet,
     refresh: KeySet,
     secrets: KeySet,
+    login: KeySet,
 }
 
 impl Keyring {
@@ -371,12 +376,13 @@ impl Keyring {
             }
             set.set_active(active)?;
         }
-        let [codes, access, refresh, secrets] = sets;
+        let [codes, access, refresh, secrets, login] = sets;
         Ok(Self {
             codes,
             access,
             refresh,
             secrets,
+            login,
         })
     }
 
@@ -398,6 +404,11 @@ impl Keyring {
     /// Keys for client-secret verifiers.
     pub const fn client_secrets(&self) -> &KeySet {
         &self.secrets
+    }
+
+    /// Keys for login challenges.
+    pub const fn login_challenges(&self) -> &KeySet {
+        &self.login
     }
 }
 

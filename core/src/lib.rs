@@ -37,8 +37,8 @@ mod secret;
 mod token;
 
 pub use claims::{
-    Audience, Grant, MAX_AUDIENCE, MAX_REDIRECT_URI_LEN, MAX_SUBJECT_LEN, RedirectUriDigest,
-    Subject,
+    Audience, Grant, MAX_AUDIENCE, MAX_REDIRECT_URI_LEN, MAX_STATE_LEN, MAX_SUBJECT_LEN,
+    RedirectUriDigest, State, Subject,
 };
 pub use error::{Error, ErrorKind};
 pub use id::{ClientId, GrantId, ID_HEX_LEN, ID_LEN, TokenId};
@@ -57,6 +57,7 @@ pub use secret::{
     VERIFIER_LEN,
 };
 pub use token::{
-    AccessClaims, AccessToken, AuthorizationCode, CodeClaims, MAX_CODE_LIFETIME, PREFIX_LEN,
-    RefreshClaims, RefreshToken, TAG_LEN, VERSION,
+    AccessClaims, AccessToken, AuthorizationCode, CodeClaims, LoginChallenge, LoginClaims,
+    LoginRequest, MAX_CODE_LIFETIME, MAX_LOGIN_LIFETIME, PREFIX_LEN, RefreshClaims, RefreshToken,
+    TAG_LEN, VERSION,
 };

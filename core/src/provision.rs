@@ -41,6 +41,7 @@ const fn purpose_byte(purpose: Purpose) -> u8 {
         Purpose::AccessToken => 0x02,
         Purpose::RefreshToken => 0x03,
         Purpose::ClientSecret => 0x04,
+        Purpose::LoginChallenge => 0x05,
     }
 }
 

@@ -127,6 +127,7 @@ fn a_key_of_another_purpose_is_refused() {
         Purpose::AuthorizationCode,
         Purpose::RefreshToken,
         Purpose::ClientSecret,
+        Purpose::LoginChallenge,
     ] {
         assert_eq!(
             Provisioning::encode(&[access_key(1), master(2).derive(purpose)]).err(),
@@ -135,14 +136,14 @@ fn a_key_of_another_purpose_is_refused() {
         );
     }
     let key = *access_key(1).expose_bytes();
-    for byte in [1, 3, 4] {
+    for byte in [1, 3, 4, 5] {
         assert_eq!(
             Provisioning::decode(&hand_made(1, &[(byte, 1, key)])).err(),
             Some(Error::WrongKeyPurpose),
             "purpose byte {byte}"
         );
     }
-    for byte in [0, 5, 0x80, 0xff] {
+    for byte in [0, 6, 0x80, 0xff] {
         assert_eq!(
             Provisioning::decode(&hand_made(1, &[(2, 1, key), (byte, 2, key)])).err(),
             Some(Error::MalformedProvisioning),

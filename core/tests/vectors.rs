@@ -7,8 +7,9 @@
 use std::collections::BTreeMap;
 
 use tessera_core::{
-    AccessToken, AuthorizationCode, ClientSecret, CodeChallenge, Error, GrantId, Provisioning,
-    Purpose, RefreshToken, SecretVerifier,
+    AccessToken, Audience, AuthorizationCode, ClientSecret, CodeChallenge, Error, GrantId,
+    LoginChallenge, LoginRequest, Provisioning, Purpose, RefreshToken, Scope, SecretVerifier,
+    State,
 };
 use tessera_testkit::pkce::CHALLENGE;
 use tessera_testkit::vector::{NOW, StepRng, client, grant, keyring, master};
@@ -16,6 +17,23 @@ use tessera_testkit::vector::{NOW, StepRng, client, grant, keyring, master};
 const GRANT_ID: [u8; 16] = [15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0];
 const REDIRECT_URI: &str = "https://app.example/callback";
 const SUBJECT_32: &str = "user-7f3a9c2e-41d6-4b8f-a0e5-19c";
+/// The login challenge vector's audience (FORMAT.md §6).
+const LOGIN_AUDIENCE: &str = "ffeeddccbbaa99887766554433221100";
+
+/// The login challenge vectors' request: FORMAT.md §6's client, redirect URI, scope and
+/// challenge, and RFC 6749 §4.1.1's example state (or none, with no audience).
+#[allow(clippy::unwrap_used, reason = "test helper")]
+fn login_request(state: &str, audience: &[&str]) -> LoginRequest<'static> {
+    let g = grant("alice", "openid profile email", audience);
+    LoginRequest {
+        client_id: g.client_id,
+        redirect_uri: REDIRECT_URI,
+        scope: g.scope,
+        audience: g.audience,
+        code_challenge: CodeChallenge::parse(CHALLENGE).unwrap(),
+        state: State::parse(state).unwrap(),
+    }
+}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -45,6 +63,10 @@ fn computed() -> BTreeMap<&'static str, String> {
     v.insert(
         "subkey.client-secret",
         hex(master(1).derive(Purpose::ClientSecret).expose_bytes()),
+    );
+    v.insert(
+        "subkey.login-challenge",
+        hex(master(1).derive(Purpose::LoginChallenge).expose_bytes()),
     );
 
     let code = AuthorizationCode::mint(
@@ -112,6 +134,25 @@ fn computed() -> BTreeMap<&'static str, String> {
     )
     .unwrap();
     v.insert("refresh-token", refresh.expose().to_owned());
+
+    let login = LoginChallenge::mint(
+        keys.login_challenges(),
+        &login_request("xyz", &[LOGIN_AUDIENCE]),
+        600,
+        NOW,
+        &mut StepRng(0x60),
+    )
+    .unwrap();
+    v.insert("login-challenge", login.expose().to_owned());
+    let login = LoginChallenge::mint(
+        keys.login_challenges(),
+        &login_request("", &[]),
+        300,
+        NOW,
+        &mut StepRng(0x70),
+    )
+    .unwrap();
+    v.insert("login-challenge.no-state", login.expose().to_owned());
 
     let secret = ClientSecret::generate(&mut StepRng(0x40));
     v.insert("client-secret", secret.encode().expose().to_owned());
@@ -192,6 +233,35 @@ fn vectors_verify_back_to_their_inputs() {
     let refresh = RefreshToken::verify(keys.refresh_tokens(), &e["refresh-token"], NOW).unwrap();
     assert_eq!((refresh.generation(), refresh.grant()), (7, &g));
 
+    let login =
+        LoginChallenge::verify(keys.login_challenges(), &e["login-challenge"], NOW + 599).unwrap();
+    assert_eq!(login.request(), login_request("xyz", &[LOGIN_AUDIENCE]));
+    assert_eq!(
+        (login.client_id(), login.redirect_uri(), login.state()),
+        (&g.client_id, REDIRECT_URI, "xyz")
+    );
+    assert_eq!(
+        login.scope(),
+        &Scope::parse("openid profile email").unwrap()
+    );
+    assert_eq!(
+        login.audience(),
+        &Audience::from_slice(&[client(LOGIN_AUDIENCE)]).unwrap()
+    );
+    assert_eq!(
+        login.code_challenge(),
+        &CodeChallenge::parse(CHALLENGE).unwrap()
+    );
+    assert_eq!(
+        login.request_id().to_string(),
+        "606162636465666768696a6b6c6d6e6f"
+    );
+    assert_eq!((login.issued_at(), login.expires_at()), (NOW, NOW + 600));
+    let bare = LoginChallenge::verify(keys.login_challenges(), &e["login-challenge.no-state"], NOW)
+        .unwrap();
+    assert_eq!(bare.request(), login_request("", &[]));
+    assert_eq!(bare.expires_at(), NOW + 300);
+
     let secret = ClientSecret::parse(&e["client-secret"]).unwrap();
     let stored = SecretVerifier::from_bytes(
         &(0..e["client-secret.verifier"].len())
@@ -225,6 +295,26 @@ fn token_lengths_stay_short() {
         e["access-token.audience"].len()
     );
     assert!(e["access-token"].len() < 200);
+    assert_eq!(e["login-challenge"].len(), 233);
+}
+
+#[test]
+fn a_typical_login_challenge_is_under_300_characters() {
+    // A 40-character https redirect URI, one scope, a 43-character state (32 random bytes in
+    // base64url, what most client libraries send) and one audience.
+    let uri = "https://photos.example.com/oauth/callback";
+    let state = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    assert_eq!((uri.len(), state.len()), (41, 43));
+    let request = LoginRequest {
+        redirect_uri: &uri[..40],
+        scope: Scope::parse("photos.read").unwrap(),
+        state: State::parse(state).unwrap(),
+        ..login_request("", &[LOGIN_AUDIENCE])
+    };
+    let keys = keyring(&[1], 1);
+    let login =
+        LoginChallenge::mint(keys.login_challenges(), &request, 600, NOW, &mut StepRng(0)).unwrap();
+    assert_eq!(login.expose().len(), 293);
 }
 
 #[test]
@@ -236,6 +326,10 @@ fn documented_length_bounds() {
     );
     assert_eq!((AccessToken::MIN_LEN, AccessToken::MAX_LEN), (121, 461));
     assert_eq!((RefreshToken::MIN_LEN, RefreshToken::MAX_LEN), (125, 465));
+    assert_eq!(
+        (LoginChallenge::MIN_LEN, LoginChallenge::MAX_LEN),
+        (145, 1765)
+    );
 }
 
 #[test]

@@ -53,6 +53,9 @@ redacted_debug! {
     ExchangeResponse { token_type, expires_in, scope; secret access_token, refresh_token }
     IntrospectRequest { token_type_hint; secret token }
     RevokeRequest { token_type_hint, client_id; secret token }
+    GetLoginRequestRequest { ; secret login_challenge }
+    AcceptLoginRequest { subject, scope, audience; secret login_challenge }
+    AcceptLoginResponse { ; secret redirect_to }
 }
 
 /// The encoded file descriptor set of `tessera.v1`, for gRPC reflection.
@@ -114,6 +117,21 @@ mod tests {
                     ..Default::default()
                 }
             ),
+            format!(
+                "{:?}",
+                GetLoginRequestRequest {
+                    login_challenge: s()
+                }
+            ),
+            format!(
+                "{:?}",
+                AcceptLoginRequest {
+                    login_challenge: s(),
+                    subject: "alice".into(),
+                    ..Default::default()
+                }
+            ),
+            format!("{:?}", AcceptLoginResponse { redirect_to: s() }),
         ];
         for text in &printed {
             assert!(!text.contains("SECRET"), "{text}");

@@ -28,9 +28,9 @@ pub mod server;
 pub mod store;
 
 pub use authority::{
-    Authority, ClientAuth, CodeRequest, Error, ErrorKind, GrantType, Introspected, Issued,
-    MAX_CLIENT_NAME_LEN, MAX_REDIRECT_URIS, Registration, THROTTLED_DELAY, TokenRequest, TokenType,
-    TokenTypeHint,
+    Authority, AuthorizationRequest, ClientAuth, CodeRequest, Error, ErrorKind, GrantType,
+    Introspected, Issued, MAX_CLIENT_NAME_LEN, MAX_REDIRECT_URIS, PendingLogin, REJECT_ERRORS,
+    Refused, Registration, THROTTLED_DELAY, TokenRequest, TokenType, TokenTypeHint,
 };
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use config::{Config, DEFAULT_ISSUER, InvalidConfig, KeyFiles, StoreConfig};

@@ -3,6 +3,7 @@
 
 use rand_core::CryptoRng;
 
+use super::wire::Writer;
 use super::{BODY_CAP, Kind, Times, Validity, open, seal, token_text};
 use crate::Error;
 use crate::claims::{Grant, RedirectUriDigest};
@@ -63,7 +64,7 @@ impl AuthorizationCode {
     ) -> Result<Self, Error> {
         let validity = Validity::new(now, lifetime, MAX_CODE_LIFETIME)?;
         let grant_id = GrantId::generate(rng);
-        seal(Kind::AuthorizationCode, keys, |w| {
+        seal(Kind::AuthorizationCode, keys, |w: &mut Writer<BODY_CAP>| {
             validity.write(w)?;
             w.bytes(grant_id.as_bytes())?;
             w.bytes(RedirectUriDigest::of(redirect_uri).as_bytes())?;

@@ -1,4 +1,5 @@
-//! The signed token envelope shared by codes, access tokens and refresh tokens (FORMAT.md §2).
+//! The signed token envelope shared by codes, access tokens, refresh tokens and login challenges
+//! (FORMAT.md §2).
 //!
 //! ```text
 //! token = prefix ‖ B64(body ‖ tag)          body = version ‖ kind ‖ key id ‖ claims ‖ pad
@@ -11,11 +12,13 @@
 
 mod access;
 mod code;
+mod login;
 mod refresh;
 mod wire;
 
 pub use access::{AccessClaims, AccessToken};
 pub use code::{AuthorizationCode, CodeClaims, MAX_CODE_LIFETIME};
+pub use login::{LoginChallenge, LoginClaims, LoginRequest, MAX_LOGIN_LIFETIME};
 pub use refresh::{RefreshClaims, RefreshToken};
 
 use hmac::Mac;
@@ -31,7 +34,7 @@ use wire::{Reader, Writer};
 
 /// The format version this build mints and accepts.
 pub const VERSION: u8 = 1;
-/// Length of every token prefix (`tsr_ac_`, `tsr_at_`, `tsr_rt_`).
+/// Length of every token prefix (`tsr_ac_`, `tsr_at_`, `tsr_rt_`, `tsr_lc_`).
 pub const PREFIX_LEN: usize = 7;
 /// Bytes of the HMAC-SHA256 output kept as the tag (128 bits: forging one succeeds with
 /// probability 2^-128 per try, RFC 2104 §5 truncation).
@@ -46,7 +49,9 @@ const VALIDITY_LEN: usize = 12;
 const GRANT_MIN_LEN: usize = ID_LEN + 2 + 1 + 1;
 const GRANT_MAX_LEN: usize =
     ID_LEN + (1 + MAX_SUBJECT_LEN) + (1 + MAX_SCOPE_LEN) + (1 + MAX_AUDIENCE * ID_LEN);
-/// Largest padded body of any kind (the code's).
+/// Largest padded body of a grant-carrying kind (the code's). A login challenge, which carries
+/// the request's text instead, has its own larger capacity (`login::BODY_CAP`), so that this one,
+/// the buffer of every access-token verification, does not grow.
 const BODY_CAP: usize = padded(HEADER_LEN + VALIDITY_LEN + code::FIXED_LEN + GRANT_MAX_LEN);
 const _: () = {
     assert!(code::FIXED_LEN >= access::FIXED_LEN && code::FIXED_LEN >= refresh::FIXED_LEN);
@@ -64,32 +69,46 @@ const fn padded(n: usize) -> usize {
     n.div_ceil(3) * 3
 }
 
-/// Shortest and longest text of a token whose fixed claims take `fixed` bytes.
+/// Shortest and longest text of a token whose claims (validity included) take `min` to `max`
+/// bytes.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "only evaluated in const items"
+)]
+const fn envelope_lens(min: usize, max: usize) -> (usize, usize) {
+    (
+        PREFIX_LEN + base64url_len(padded(HEADER_LEN + min) + TAG_LEN),
+        PREFIX_LEN + base64url_len(padded(HEADER_LEN + max) + TAG_LEN),
+    )
+}
+
+/// Shortest and longest text of a grant-carrying token whose fixed claims take `fixed` bytes.
 #[allow(
     clippy::arithmetic_side_effects,
     reason = "only evaluated in const items"
 )]
 const fn text_lens(fixed: usize) -> (usize, usize) {
-    let body = HEADER_LEN + VALIDITY_LEN + fixed;
-    (
-        PREFIX_LEN + base64url_len(padded(body + GRANT_MIN_LEN) + TAG_LEN),
-        PREFIX_LEN + base64url_len(padded(body + GRANT_MAX_LEN) + TAG_LEN),
+    envelope_lens(
+        VALIDITY_LEN + fixed + GRANT_MIN_LEN,
+        VALIDITY_LEN + fixed + GRANT_MAX_LEN,
     )
 }
 
-/// The three kinds of token, their prefixes and their signing purpose (FORMAT.md §1).
+/// The four kinds of token, their prefixes and their signing purpose (FORMAT.md §1, §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     AuthorizationCode = 1,
     AccessToken = 2,
     RefreshToken = 3,
+    LoginChallenge = 4,
 }
 
 impl Kind {
-    const ALL: [Kind; 3] = [
+    const ALL: [Kind; 4] = [
         Self::AuthorizationCode,
         Self::AccessToken,
         Self::RefreshToken,
+        Self::LoginChallenge,
     ];
 
     const fn prefix(self) -> &'static [u8; PREFIX_LEN] {
@@ -97,6 +116,7 @@ impl Kind {
             Self::AuthorizationCode => b"tsr_ac_",
             Self::AccessToken => b"tsr_at_",
             Self::RefreshToken => b"tsr_rt_",
+            Self::LoginChallenge => b"tsr_lc_",
         }
     }
 
@@ -105,6 +125,7 @@ impl Kind {
             Self::AuthorizationCode => Purpose::AuthorizationCode,
             Self::AccessToken => Purpose::AccessToken,
             Self::RefreshToken => Purpose::RefreshToken,
+            Self::LoginChallenge => Purpose::LoginChallenge,
         }
     }
 
@@ -113,10 +134,12 @@ impl Kind {
         const CODE: (usize, usize) = text_lens(code::FIXED_LEN);
         const ACCESS: (usize, usize) = text_lens(access::FIXED_LEN);
         const REFRESH: (usize, usize) = text_lens(refresh::FIXED_LEN);
+        const LOGIN: (usize, usize) = envelope_lens(login::CLAIMS_MIN_LEN, login::CLAIMS_MAX_LEN);
         match self {
             Self::AuthorizationCode => CODE,
             Self::AccessToken => ACCESS,
             Self::RefreshToken => REFRESH,
+            Self::LoginChallenge => LOGIN,
         }
     }
 }
@@ -183,16 +206,17 @@ pub(crate) struct Times {
 
 /// Mints a token: header, `claims`, padding, then the prefix, body text and tag (FORMAT.md §2).
 ///
-/// Every buffer is sized at compile time for the largest token of its kind, so the
-/// [`Error::BufferTooSmall`] paths are never taken; they keep a wrong bound from panicking.
-fn seal<const N: usize>(
+/// Every buffer is sized at compile time for the largest token of its kind (`B`, the body, and
+/// `N`, the text), so the [`Error::BufferTooSmall`] paths are never taken; they keep a wrong
+/// bound from panicking.
+fn seal<const B: usize, const N: usize>(
     kind: Kind,
     keys: &KeySet,
-    claims: impl FnOnce(&mut Writer<BODY_CAP>) -> Result<(), Error>,
+    claims: impl FnOnce(&mut Writer<B>) -> Result<(), Error>,
 ) -> Result<SecretText<N>, Error> {
     const { assert!(TAG_LEN <= size_of::<hmac::digest::Output<HmacSha256>>()) };
     let (key_id, mac) = keys.minting(kind.purpose())?;
-    let mut body = Writer::<BODY_CAP>::new();
+    let mut body = Writer::<B>::new();
     body.u8(VERSION)?;
     body.u8(kind as u8)?;
     body.bytes(&key_id.get().to_be_bytes())?;
@@ -226,11 +250,12 @@ fn seal<const N: usize>(
 ///
 /// Order (FORMAT.md §4): prefix, length, key id, MAC in constant time; only then decode the
 /// body and check version and kind. Nothing in the body is trusted before the MAC passes.
-fn open<'b>(
+/// `body` holds the largest body of `kind` (`B`).
+fn open<'b, const B: usize>(
     kind: Kind,
     keys: &KeySet,
     text: &str,
-    body: &'b mut [u8; BODY_CAP],
+    body: &'b mut [u8; B],
 ) -> Result<(KeyId, Reader<'b>), Error> {
     let bytes = text.as_bytes();
     let (prefix, rest) = bytes

@@ -2,6 +2,7 @@
 
 use rand_core::CryptoRng;
 
+use super::wire::Writer;
 use super::{BODY_CAP, Kind, Times, Validity, open, seal, token_text};
 use crate::Error;
 use crate::claims::Grant;
@@ -38,7 +39,7 @@ impl RefreshToken {
     ) -> Result<Self, Error> {
         let validity = Validity::new(now, lifetime, u32::MAX)?;
         let token_id = TokenId::generate(rng);
-        seal(Kind::RefreshToken, keys, |w| {
+        seal(Kind::RefreshToken, keys, |w: &mut Writer<BODY_CAP>| {
             validity.write(w)?;
             w.bytes(token_id.as_bytes())?;
             w.bytes(grant_id.as_bytes())?;

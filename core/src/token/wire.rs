@@ -41,9 +41,20 @@ impl<const N: usize> Writer<N> {
         self.bytes(grant.client_id.as_bytes())?;
         self.short(grant.subject.as_str().as_bytes())?;
         self.short(grant.scope.as_str().as_bytes())?;
-        self.u8(u8::try_from(grant.audience.len()).map_err(|_| Error::TooManyAudiences)?)?;
-        grant
-            .audience
+        self.audience(&grant.audience)
+    }
+
+    /// A long field: a big-endian u16 length, then the bytes.
+    pub(crate) fn long(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let len = u16::try_from(bytes.len()).map_err(|_| Error::BufferTooSmall)?;
+        self.bytes(&len.to_be_bytes())?;
+        self.bytes(bytes)
+    }
+
+    /// The audience: a count byte, then 16 bytes per client.
+    pub(crate) fn audience(&mut self, audience: &Audience) -> Result<(), Error> {
+        self.u8(u8::try_from(audience.len()).map_err(|_| Error::TooManyAudiences)?)?;
+        audience
             .iter()
             .try_for_each(|aud| self.bytes(aud.as_bytes()))
     }
@@ -101,8 +112,27 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    fn short_str(&mut self) -> Result<&'a str, Error> {
+    pub(crate) fn short_str(&mut self) -> Result<&'a str, Error> {
         core::str::from_utf8(self.short()?).map_err(|_| Error::MalformedToken)
+    }
+
+    /// A field written by [`Writer::long`], as UTF-8.
+    pub(crate) fn long_str(&mut self) -> Result<&'a str, Error> {
+        let len = usize::from(self.u16()?);
+        let (head, rest) = self.0.split_at_checked(len).ok_or(Error::MalformedToken)?;
+        self.0 = rest;
+        core::str::from_utf8(head).map_err(|_| Error::MalformedToken)
+    }
+
+    /// An audience written by [`Writer::audience`] (for a login challenge; a grant reads its
+    /// own in place, see [`Self::grant`]).
+    pub(crate) fn audience(&mut self) -> Result<Audience, Error> {
+        let mut audience = Audience::new();
+        for _ in 0..self.u8()? {
+            let aud = ClientId::from_bytes(self.array::<ID_LEN>()?);
+            audience.push(aud).map_err(|_| Error::MalformedToken)?;
+        }
+        Ok(audience)
     }
 
     #[inline]
@@ -112,6 +142,9 @@ impl<'a> Reader<'a> {
         // memory safety needs (UTF-8, capacity) is checked again, not the claim syntax.
         let subject = Subject::from_verified(self.short_str()?).ok_or(Error::MalformedToken)?;
         let scope = Scope::from_verified(self.short_str()?).ok_or(Error::MalformedToken)?;
+        // The audience is built in place, not through `Self::audience`: returning it in a
+        // `Result` costs the gateway's access-token verify 136 bytes of stack and ~700
+        // instructions (measured under QEMU, even with `#[inline(always)]`).
         let mut audience = Audience::new();
         for _ in 0..self.u8()? {
             let aud = ClientId::from_bytes(self.array::<ID_LEN>()?);

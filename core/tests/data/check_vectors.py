@@ -39,7 +39,8 @@ challenge = base64.urlsafe_b64decode("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c
 redirect = hashlib.sha256(b"https://app.example/callback").digest()
 times = lambda life: struct.pack(">QI", NOW, life)
 
-k = {p: subkey(master, p) for p in ["authorization-code", "access-token", "refresh-token", "client-secret"]}
+k = {p: subkey(master, p) for p in ["authorization-code", "access-token", "refresh-token", "client-secret",
+                                    "login-challenge"]}
 v = {f"subkey.{p}": key.hex() for p, key in k.items()}
 v["authorization-code"] = token("tsr_ac_", 1, 1, k["authorization-code"],
                                 times(600) + step(0x20, 16) + redirect + challenge + alice)
@@ -51,6 +52,13 @@ v["access-token.audience"] = token("tsr_at_", 2, 1, k["access-token"],
                                    times(300) + step(0x50, 16) + grant_id + grant(client, sub32, "read write admin", aud))
 v["refresh-token"] = token("tsr_rt_", 3, 1, k["refresh-token"],
                            times(86400) + step(0x30, 16) + grant_id + struct.pack(">I", 7) + alice)
+def login(life: int, rid: int, state: str, aud: list) -> str:  # FORMAT.md §3.4
+    uri, scope, st = b"https://app.example/callback", b"openid profile email", state.encode()
+    claims = (times(life) + step(rid, 16) + client + challenge + struct.pack(">H", len(uri)) + uri
+              + bytes([len(scope)]) + scope + bytes([len(aud)]) + b"".join(aud) + struct.pack(">H", len(st)) + st)
+    return token("tsr_lc_", 4, 1, k["login-challenge"], claims)
+v["login-challenge"] = login(600, 0x60, "xyz", aud[:1])
+v["login-challenge.no-state"] = login(300, 0x70, "", [])
 secret = step(0x40, 32)                                      # FORMAT.md §5
 v["client-secret"] = "tsr_cs_" + b64(secret + struct.pack(">I", zlib.crc32(secret)))
 v["client-secret.verifier"] = (struct.pack(">H", 1) + hmac.new(k["client-secret"], client + secret, hashlib.sha256).digest()).hex()

@@ -60,14 +60,25 @@ impl<S: Store> Authority<S> {
             scope,
             audience,
         };
+        self.mint_code(&grant, request.redirect_uri, &challenge)
+    }
+
+    /// Mints the code of `grant` for `redirect_uri` and `challenge`, all checked, with its
+    /// lifetime: the one place codes are made (`IssueCode` and `AcceptLogin`).
+    pub(super) fn mint_code(
+        &self,
+        grant: &Grant,
+        redirect_uri: &str,
+        challenge: &CodeChallenge,
+    ) -> Result<(AuthorizationCode, u32), Error> {
         let lifetime = self.config.code_lifetime;
         let keyring = self.keyring();
         let code = self.rng.with(|rng| {
             AuthorizationCode::mint(
                 keyring.codes(),
-                &grant,
-                request.redirect_uri,
-                &challenge,
+                grant,
+                redirect_uri,
+                challenge,
                 lifetime,
                 self.now(),
                 rng,

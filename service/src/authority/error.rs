@@ -36,6 +36,12 @@ pub enum Error {
     IntrospectionNeedsCredentials,
     /// `grant_type` is not one of [`GrantType`](super::GrantType).
     UnsupportedGrantType,
+    /// `response_type` is not `code` (RFC 6749 §4.1.1).
+    UnsupportedResponseType,
+    /// The authorization endpoint has no login app to send the user to (`--login-url`).
+    NoLoginApp,
+    /// A login challenge that does not verify: forged, expired or from retired keys.
+    InvalidLoginChallenge,
     /// No client credentials, or a confidential client without them.
     MissingCredentials,
     /// Client credentials that are malformed or wrong.
@@ -82,6 +88,8 @@ pub enum ErrorKind {
     UnauthorizedClient,
     /// `unsupported_grant_type`.
     UnsupportedGrantType,
+    /// `unsupported_response_type` (the authorization endpoint, RFC 6749 §4.1.2.1).
+    UnsupportedResponseType,
     /// `invalid_scope`: the scope is malformed or exceeds what was granted.
     InvalidScope,
     /// `server_error`: the server is misconfigured (e.g. no signing key).
@@ -100,6 +108,7 @@ impl ErrorKind {
             Self::InvalidGrant => "invalid_grant",
             Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::UnsupportedResponseType => "unsupported_response_type",
             Self::InvalidScope => "invalid_scope",
             Self::ServerError | Self::Unavailable => "server_error",
         }
@@ -160,6 +169,16 @@ impl Error {
         self.parts().1
     }
 
+    /// The text after the error code: what an `error_description` says ("missing
+    /// code_challenge", "code was already used; ...").
+    pub fn detail(&self) -> String {
+        let text = self.to_string();
+        let code = self.kind().as_str();
+        text.strip_prefix(code)
+            .and_then(|rest| rest.strip_prefix(": "))
+            .map_or_else(|| text.clone(), str::to_owned)
+    }
+
     /// The one table: kind and description of every variant.
     fn parts(&self) -> (ErrorKind, &'static str) {
         use ErrorKind as K;
@@ -198,6 +217,16 @@ impl Error {
                 K::UnsupportedGrantType,
                 "grant_type must be authorization_code, refresh_token or client_credentials",
             ),
+            Self::UnsupportedResponseType => {
+                (K::UnsupportedResponseType, "response_type must be code")
+            }
+            Self::NoLoginApp => (
+                K::ServerError,
+                "no login app is configured (the server's --login-url)",
+            ),
+            Self::InvalidLoginChallenge => {
+                (K::InvalidRequest, "login_challenge is invalid or expired")
+            }
             Self::MissingCredentials => (K::InvalidClient, "client authentication required"),
             Self::BadCredentials => (K::InvalidClient, "client authentication failed"),
             Self::BadOperatorToken => (K::InvalidClient, "operator token missing or wrong"),
@@ -250,6 +279,7 @@ fn core_detail(e: tessera_core::Error) -> &'static str {
         }
         tessera_core::Error::InvalidClientId => "client_id is malformed",
         tessera_core::Error::TooManyAudiences => "too many audiences",
+        tessera_core::Error::InvalidState => "state has characters outside %x20-7E or is too long",
         tessera_core::Error::MalformedSecret | tessera_core::Error::SecretMismatch => {
             "client authentication failed"
         }

@@ -4,6 +4,7 @@
 //! endpoint and maps [`Error::kind`] to its own status.
 //!
 //! One file per endpoint: [`register`](Authority::register), [`issue_code`](Authority::issue_code),
+//! [`authorize`](Authority::authorize) and the login hand-off,
 //! [`token`](Authority::token) (the grants), [`introspect`](Authority::introspect),
 //! [`revoke`](Authority::revoke); client authentication and its failed-auth throttle beside them.
 
@@ -11,6 +12,7 @@ mod client;
 mod code;
 mod error;
 mod introspect;
+mod login;
 mod protocol;
 mod register;
 mod revoke;
@@ -26,6 +28,7 @@ pub use self::client::{ClientAuth, THROTTLED_DELAY};
 pub use self::code::CodeRequest;
 pub use self::error::{Error, ErrorKind};
 pub use self::introspect::Introspected;
+pub use self::login::{AuthorizationRequest, PendingLogin, REJECT_ERRORS, Refused};
 pub use self::protocol::{GrantType, TokenType, TokenTypeHint};
 pub use self::register::{MAX_CLIENT_NAME_LEN, MAX_REDIRECT_URIS, Registration};
 use self::throttle::Throttle;

@@ -10,8 +10,10 @@ use std::sync::Arc;
 use tessera_core::ClientId;
 use tessera_proto::v1::token_service_server::TokenService;
 use tessera_proto::v1::{
-    ExchangeRequest, ExchangeResponse, IntrospectRequest, IntrospectResponse, IssueCodeRequest,
-    IssueCodeResponse, RegisterRequest, RegisterResponse, RevokeRequest, RevokeResponse,
+    AcceptLoginRequest, AcceptLoginResponse, ExchangeRequest, ExchangeResponse,
+    GetLoginRequestRequest, GetLoginRequestResponse, IntrospectRequest, IntrospectResponse,
+    IssueCodeRequest, IssueCodeResponse, RegisterRequest, RegisterResponse, RejectLoginRequest,
+    RejectLoginResponse, RevokeRequest, RevokeResponse,
 };
 use tonic::{Request, Response, Status};
 
@@ -190,5 +192,48 @@ impl<S: Store> TokenService for TokenApi<S> {
             .revoke(credentials, peer, &r.token, hint)
             .await?;
         Ok(Response::new(RevokeResponse {}))
+    }
+
+    async fn get_login_request(
+        &self,
+        request: Request<GetLoginRequestRequest>,
+    ) -> Result<Response<GetLoginRequestResponse>, Status> {
+        check_operator(request.metadata(), &self.operator)?;
+        let r = request.into_inner();
+        let pending = self.authority.login_request(&r.login_challenge).await?;
+        let claims = &pending.claims;
+        Ok(Response::new(GetLoginRequestResponse {
+            client_id: hex(claims.client_id()),
+            client_name: pending.client_name,
+            redirect_uri: claims.redirect_uri().to_owned(),
+            scope: claims.scope().as_str().to_owned(),
+            audience: claims.audience().iter().map(hex).collect(),
+            expires_at: seconds(claims.expires_at()),
+        }))
+    }
+
+    async fn accept_login(
+        &self,
+        request: Request<AcceptLoginRequest>,
+    ) -> Result<Response<AcceptLoginResponse>, Status> {
+        check_operator(request.metadata(), &self.operator)?;
+        let r = request.into_inner();
+        let redirect_to = self
+            .authority
+            .accept_login(&r.login_challenge, &r.subject, &r.scope, &r.audience)
+            .await?;
+        Ok(Response::new(AcceptLoginResponse { redirect_to }))
+    }
+
+    async fn reject_login(
+        &self,
+        request: Request<RejectLoginRequest>,
+    ) -> Result<Response<RejectLoginResponse>, Status> {
+        check_operator(request.metadata(), &self.operator)?;
+        let r = request.into_inner();
+        let redirect_to =
+            self.authority
+                .reject_login(&r.login_challenge, &r.error, &r.error_description)?;
+        Ok(Response::new(RejectLoginResponse { redirect_to }))
     }
 }

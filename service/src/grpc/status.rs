@@ -8,9 +8,10 @@ use crate::authority::{Error, ErrorKind};
 /// The gRPC code for a kind of failure.
 pub const fn code_of(kind: ErrorKind) -> Code {
     match kind {
-        ErrorKind::InvalidRequest | ErrorKind::InvalidScope | ErrorKind::UnsupportedGrantType => {
-            Code::InvalidArgument
-        }
+        ErrorKind::InvalidRequest
+        | ErrorKind::InvalidScope
+        | ErrorKind::UnsupportedGrantType
+        | ErrorKind::UnsupportedResponseType => Code::InvalidArgument,
         ErrorKind::InvalidClient => Code::Unauthenticated,
         // Not UNAUTHENTICATED: the credentials may be right, the client must wait.
         ErrorKind::Throttled => Code::ResourceExhausted,

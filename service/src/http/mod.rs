@@ -12,6 +12,7 @@
 //! | [`REVOKE_PATH`] | POST | RFC 7009 §2 |
 //! | [`REGISTER_PATH`] | POST | RFC 7591 §3 |
 
+mod authorize;
 mod client_auth;
 mod form;
 mod introspect;
@@ -64,6 +65,13 @@ pub fn router<S: Store>(authority: Arc<Authority<S>>, operator: Arc<OperatorToke
     };
     Router::new()
         .route(METADATA_PATH, only(get(metadata::document::<S>), "GET"))
+        .route(
+            AUTHORIZE_PATH,
+            only(
+                get(authorize::authorize::<S>).post(authorize::authorize::<S>),
+                "GET, POST",
+            ),
+        )
         .route(TOKEN_PATH, only(post(token::token::<S>), "POST"))
         .route(
             INTROSPECT_PATH,

@@ -92,7 +92,6 @@ async fn answer<S: Store>(endpoints: &Endpoints<S>, request: Request) -> Result<
 /// URIs, `invalid_client_metadata` for any other field, and a missing or wrong operator token
 /// as RFC 6750 §3 answers a bearer token (`401`, `invalid_token`).
 fn registration_error(e: &Error) -> Response {
-    let description = e.to_string();
     let code = match e {
         Error::BadOperatorToken | Error::DuplicateCredentials => {
             let mut answer = response::oauth_error(
@@ -118,8 +117,5 @@ fn registration_error(e: &Error) -> Response {
         }
         _ => return response::error(e, None),
     };
-    let detail = description
-        .split_once(": ")
-        .map_or(description.as_str(), |(_, rest)| rest);
-    response::oauth_error(StatusCode::BAD_REQUEST, code, detail)
+    response::oauth_error(StatusCode::BAD_REQUEST, code, &e.detail())
 }

@@ -21,6 +21,7 @@ pub const fn status(kind: ErrorKind) -> StatusCode {
         | ErrorKind::InvalidGrant
         | ErrorKind::UnauthorizedClient
         | ErrorKind::UnsupportedGrantType
+        | ErrorKind::UnsupportedResponseType
         | ErrorKind::InvalidScope => StatusCode::BAD_REQUEST,
         ErrorKind::InvalidClient => StatusCode::UNAUTHORIZED,
         ErrorKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
@@ -51,13 +52,7 @@ pub fn oauth_error(status: StatusCode, error: &str, description: &str) -> Respon
 /// `invalid_client` answer (the request authenticated with the `Authorization` header).
 pub fn error(e: &Error, challenge: Option<&'static str>) -> Response {
     let kind = e.kind();
-    let description = e.to_string();
-    // The Display text starts with the error code; the description is the rest.
-    let description = description
-        .strip_prefix(kind.as_str())
-        .and_then(|rest| rest.strip_prefix(": "))
-        .unwrap_or(&description);
-    let mut response = oauth_error(status(kind), kind.as_str(), description);
+    let mut response = oauth_error(status(kind), kind.as_str(), &e.detail());
     let headers = response.headers_mut();
     match kind {
         ErrorKind::InvalidClient => {

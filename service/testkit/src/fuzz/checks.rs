@@ -22,8 +22,9 @@ use tessera_core::encoding::{
 use tessera_core::{
     AccessToken, Audience, AuthorizationCode, ChallengeMethod, ClientId, ClientSecret,
     CodeChallenge, CodeVerifier, Error, ErrorKind, Grant, GrantId, KeyId, KeySet, Keyring,
-    MAX_AUDIENCE, MAX_SCOPE_LEN, MAX_SCOPE_TOKENS, MAX_SUBJECT_LEN, MAX_VERIFIER_LEN,
-    MIN_VERIFIER_LEN, RefreshToken, Scope, SecretVerifier, Subject, VERIFIER_LEN,
+    LoginChallenge, MAX_AUDIENCE, MAX_LOGIN_LIFETIME, MAX_SCOPE_LEN, MAX_SCOPE_TOKENS,
+    MAX_SUBJECT_LEN, MAX_VERIFIER_LEN, MIN_VERIFIER_LEN, RefreshToken, Scope, SecretVerifier,
+    State, Subject, VERIFIER_LEN, validate_redirect_uri,
 };
 
 use crate::pkce;
@@ -33,10 +34,11 @@ use crate::vector::{self, CLIENT};
 pub type Check = fn(&[u8]);
 
 /// Every target: the name of its `fuzz_targets/` file and `corpus/` directory, and its check.
-pub const TARGETS: [(&str, Check); 8] = [
+pub const TARGETS: [(&str, Check); 9] = [
     ("access_token", access_token),
     ("authorization_code", authorization_code),
     ("refresh_token", refresh_token),
+    ("login_challenge", login_challenge),
     ("client_secret", client_secret),
     ("pkce", pkce),
     ("scope", scope),
@@ -184,6 +186,59 @@ pub fn authorization_code(data: &[u8]) {
 /// `refresh_token`: [`RefreshToken::verify`] on arbitrary text.
 pub fn refresh_token(data: &[u8]) {
     token(Kind::Refresh, data);
+}
+
+/// `login_challenge`: [`LoginChallenge::verify`] on arbitrary text accepts only the FORMAT.md §6
+/// login challenge vectors, and what it returns is a request the core would mint; every failure
+/// is an invalid token. A challenge passes no other kind's verifier, and no other kind's key set
+/// verifies challenges.
+pub fn login_challenge(data: &[u8]) {
+    let text = text(data);
+    let keyring = keyring();
+    let verified = match LoginChallenge::verify(keyring.login_challenges(), &text, NOW + 1) {
+        Ok(claims) => {
+            assert!(
+                vectors("login-challenge").any(|v| v == text),
+                "a login challenge that was never minted verifies: {text:?}"
+            );
+            assert_eq!(claims.key_id(), KeyId::new(1));
+            assert!(claims.issued_at() <= NOW + 1 && NOW + 1 < claims.expires_at());
+            assert!(claims.expires_at() - claims.issued_at() <= u64::from(MAX_LOGIN_LIFETIME));
+            assert_eq!(validate_redirect_uri(claims.redirect_uri()), Ok(()));
+            assert_eq!(
+                State::parse(claims.state()).unwrap().as_str(),
+                claims.state()
+            );
+            assert_eq!(
+                Scope::parse(claims.scope().as_str()).as_ref(),
+                Ok(claims.scope())
+            );
+            // The request it carries mints again, to a challenge of the same request.
+            let mut rng = ChaCha20Rng::seed_from_u64(0);
+            let keys = keyring.login_challenges();
+            let again = LoginChallenge::mint(keys, &claims.request(), 60, NOW, &mut rng).unwrap();
+            let again = LoginChallenge::verify(keys, again.expose(), NOW).unwrap();
+            assert_eq!(again.request(), claims.request());
+            assert_ne!(again.request_id(), claims.request_id());
+            true
+        }
+        Err(e) => {
+            assert_invalid_token(e);
+            false
+        }
+    };
+    for kind in Kind::ALL {
+        let keys = kind.keys(keyring);
+        let e = LoginChallenge::verify(keys, &text, NOW + 1).unwrap_err();
+        assert!(
+            e.is_invalid_token() || e == Error::WrongKeyPurpose,
+            "{kind:?} keys: {e:?}"
+        );
+        if verified {
+            let e = kind.verify(keys, &text, NOW + 1).unwrap_err();
+            assert_eq!(e, Error::WrongTokenKind, "a login challenge as {kind:?}");
+        }
+    }
 }
 
 fn hex(text: &str) -> Vec<u8> {
