@@ -101,7 +101,12 @@ class Tessera:
     def login_challenge(self, authorization_url):
         """Follows the authorization URL as a browser would, up to the login app: the
         `login_challenge` of the 303 to the login URL."""
-        answer = requests.get(authorization_url, allow_redirects=False, timeout=10)
+        return self.login_challenge_from(
+            requests.get(authorization_url, allow_redirects=False, timeout=10)
+        )
+
+    def login_challenge_from(self, answer):
+        """The `login_challenge` of an authorization endpoint's 303 to the login URL."""
         assert answer.status_code == 303, (answer.status_code, answer.text)
         location = answer.headers["Location"]
         assert location.startswith(LOGIN_URL + "?"), location
@@ -109,6 +114,14 @@ class Tessera:
         (challenge,) = query["login_challenge"]
         assert challenge.startswith("tsr_lc_"), challenge
         return challenge
+
+    def login_request(self, challenge):
+        """What the login app shows on its consent screen (GetLoginRequest)."""
+        return self.stub.GetLoginRequest(
+            self.pb2.GetLoginRequestRequest(login_challenge=challenge),
+            metadata=self.operator_metadata(),
+            timeout=10,
+        )
 
     def accept(self, challenge, subject="alice", scope="", audience=()):
         """The login app accepts: the `redirect_to` that sends the browser back to the client."""

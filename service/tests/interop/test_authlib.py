@@ -13,6 +13,8 @@ service/tests/oauth2_crate.rs; each item is covered at least once across the thr
   test_a_replayed_code_is_invalid_grant_and_revokes_its_tokens
 - refresh reuse revokes the family: test_refresh_reuse_revokes_the_family
 - a wrong secret: 401 with WWW-Authenticate: test_a_wrong_secret_is_401_with_a_basic_challenge
+- the authorization endpoint as a form POST, GetLoginRequest's consent data:
+  test_the_authorization_endpoint_takes_a_form_post_too, test_public_client_uses_none
 - every authorization endpoint error, state and iss checked on each redirect:
   test_an_unknown_client_is_an_html_400_without_redirect,
   test_an_unregistered_redirect_uri_is_an_html_400_without_redirect,
@@ -20,6 +22,9 @@ service/tests/oauth2_crate.rs; each item is covered at least once across the thr
   test_response_type_token_is_unsupported_response_type,
   test_a_scope_beyond_the_clients_is_invalid_scope, test_reject_login_is_access_denied
 """
+
+import time
+import urllib.parse
 
 import pytest
 import requests
@@ -170,6 +175,12 @@ def test_public_client_uses_none(tessera, resource):
     public = tessera.register("authlib public app", "read", method="none")
     oauth = session(public, "none", scope="read")
     # The audience comes from the request's RFC 8707 `resource` (AcceptLogin leaves it empty).
+    url, _, _ = authorization_url(tessera, oauth, resource=resource["client_id"])
+    shown = tessera.login_request(tessera.login_challenge(url))
+    assert (shown.client_id, shown.client_name) == (public["client_id"], "authlib public app")
+    assert (shown.redirect_uri, shown.scope) == (REDIRECT_URI, "read")
+    assert list(shown.audience) == [resource["client_id"]]
+    assert 0 < shown.expires_at - time.time() <= 600
     token, _ = sign_in(tessera, oauth, resource=resource["client_id"])
     assert_bearer_tokens(token, "read")
     request = oauth.recorded[-1].request
@@ -241,6 +252,19 @@ def test_a_wrong_secret_is_401_with_a_basic_challenge(tessera, app):
     answer = oauth.recorded[-1]
     assert answer.status_code == 401
     assert answer.headers["WWW-Authenticate"] == 'Basic realm="tessera"'
+
+
+def test_the_authorization_endpoint_takes_a_form_post_too(tessera, app):
+    """RFC 6749 §3.1: GET and POST; the same request as a form body reaches the login app."""
+    url, state, _ = authorization_url(tessera, session(app, "client_secret_basic"))
+    endpoint, query = url.split("?", 1)
+    assert endpoint == tessera.metadata["authorization_endpoint"]
+    answer = requests.post(
+        endpoint, data=dict(urllib.parse.parse_qsl(query)), allow_redirects=False, timeout=10
+    )
+    assert answer.status_code == 303, answer.text
+    redirect_to = tessera.accept(tessera.login_challenge_from(answer))
+    assert tessera.redirect(redirect_to, state)["code"].startswith("tsr_ac_")
 
 
 def get(url):
