@@ -231,7 +231,10 @@ where
             builder
                 .http1()
                 .timer(TokioTimer::new())
-                .header_read_timeout(limits.handshake_timeout)
+                // hyper times the wait for every request head, the next one on a kept-alive
+                // connection included: that wait is the idle limit. A first head that never
+                // completes is cut at the handshake timeout (`Activity`).
+                .header_read_timeout(limits.idle_timeout)
                 .max_buf_size(HTTP1_BUFFER_BYTES)
                 .max_headers(HTTP1_MAX_HEADERS)
                 .keep_alive(true);

@@ -8,7 +8,8 @@ use serde_json::json;
 use tessera_core::{CHALLENGE_TEXT_LEN, CodeChallenge, CodeVerifier};
 use tessera_proto::v1::token_service_client::TokenServiceClient;
 use tessera_proto::v1::{
-    ExchangeRequest, IntrospectRequest, IssueCodeRequest, RegisterRequest, RevokeRequest,
+    AcceptLoginRequest, ExchangeRequest, GetLoginRequestRequest, IntrospectRequest,
+    IssueCodeRequest, RegisterRequest, RejectLoginRequest, RevokeRequest,
 };
 use tonic::Request;
 use tonic::transport::Channel;
@@ -87,6 +88,52 @@ pub struct RegisterArgs {
     /// A public client (no secret).
     #[arg(long)]
     public: bool,
+}
+
+/// `tessera login show|accept|reject`: the login app's RPCs (operator).
+#[derive(Debug, clap::Subcommand)]
+pub enum LoginCommand {
+    /// Print the authorization request a login challenge carries.
+    Show(LoginArgs),
+    /// Sign the user in: issue the code and print where to send the browser.
+    Accept {
+        #[command(flatten)]
+        login: LoginArgs,
+        /// The signed-in user.
+        #[arg(long)]
+        subject: String,
+        /// The scope granted, within the requested one (default: all of it).
+        #[arg(long, default_value = "")]
+        scope: String,
+        /// A resource server's client id that may introspect (repeatable; default: the
+        /// request's `resource` values).
+        #[arg(long)]
+        audience: Vec<String>,
+    },
+    /// Refuse the request and print where to send the browser.
+    Reject {
+        #[command(flatten)]
+        login: LoginArgs,
+        /// An RFC 6749 §4.1.2.1 error code (default `access_denied`).
+        #[arg(long, default_value = "")]
+        error: String,
+        /// Text for the client (printable ASCII without `"` or `\`).
+        #[arg(long, default_value = "")]
+        error_description: String,
+    },
+}
+
+/// The challenge a `tessera login` command acts on, and how to reach the server.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(flatten)]
+    operator: Operator,
+    /// The `login_challenge` the authorization endpoint sent to the login app; `-` reads it
+    /// from standard input, `@FILE` from a file.
+    #[arg(long, allow_hyphen_values = true)]
+    login_challenge: String,
 }
 
 /// `tessera issue-code`.
@@ -323,6 +370,98 @@ pub(super) async fn register(args: RegisterArgs) -> anyhow::Result<()> {
             "client_secret_expires_at": r.client_secret_expires_at,
         }),
     )
+}
+
+pub(super) async fn login(command: LoginCommand) -> anyhow::Result<()> {
+    let stdin = &mut false;
+    match command {
+        LoginCommand::Show(args) => {
+            let request = authorized(
+                GetLoginRequestRequest {
+                    login_challenge: credential(&args.login_challenge, "--login-challenge", stdin)?
+                        .to_string(),
+                },
+                &operator_header(&args.operator)?,
+            )?;
+            let r = connect(&args.connection)
+                .await?
+                .get_login_request(request)
+                .await
+                .map_err(status)?
+                .into_inner();
+            print(
+                args.connection.json,
+                &json!({
+                    "client_id": r.client_id,
+                    "client_name": r.client_name,
+                    "redirect_uri": r.redirect_uri,
+                    "scope": r.scope,
+                    "audience": r.audience,
+                    "expires_at": r.expires_at,
+                }),
+            )
+        }
+        LoginCommand::Accept {
+            login,
+            subject,
+            scope,
+            audience,
+        } => {
+            let request = authorized(
+                AcceptLoginRequest {
+                    login_challenge: credential(
+                        &login.login_challenge,
+                        "--login-challenge",
+                        stdin,
+                    )?
+                    .to_string(),
+                    subject,
+                    scope,
+                    audience,
+                },
+                &operator_header(&login.operator)?,
+            )?;
+            let r = connect(&login.connection)
+                .await?
+                .accept_login(request)
+                .await
+                .map_err(status)?
+                .into_inner();
+            print(
+                login.connection.json,
+                &json!({ "redirect_to": r.redirect_to }),
+            )
+        }
+        LoginCommand::Reject {
+            login,
+            error,
+            error_description,
+        } => {
+            let request = authorized(
+                RejectLoginRequest {
+                    login_challenge: credential(
+                        &login.login_challenge,
+                        "--login-challenge",
+                        stdin,
+                    )?
+                    .to_string(),
+                    error,
+                    error_description,
+                },
+                &operator_header(&login.operator)?,
+            )?;
+            let r = connect(&login.connection)
+                .await?
+                .reject_login(request)
+                .await
+                .map_err(status)?
+                .into_inner();
+            print(
+                login.connection.json,
+                &json!({ "redirect_to": r.redirect_to }),
+            )
+        }
+    }
 }
 
 pub(super) async fn issue_code(args: IssueCodeArgs) -> anyhow::Result<()> {

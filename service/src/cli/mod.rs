@@ -1,7 +1,6 @@
 //! The `tessera` command line: `serve`, `check`, `keys add | activate | retire | rotate`, and
-//! client commands that call a
-//! running server (`register`, `issue-code`, `exchange`, `introspect`, `revoke`, `health`, `pkce`,
-//! `demo`).
+//! client commands that call a running server (`register`, `issue-code`, `login`, `exchange`,
+//! `introspect`, `revoke`, `health`, `pkce`, `demo`).
 
 pub mod client;
 pub mod demo;
@@ -67,6 +66,12 @@ pub enum Command {
     Register(client::RegisterArgs),
     /// Issue an authorization code for a signed-in user (operator).
     IssueCode(client::IssueCodeArgs),
+    /// Read, accept or reject a login challenge: what a login app does (operator).
+    Login {
+        /// The hand-off step.
+        #[command(subcommand)]
+        command: client::LoginCommand,
+    },
     /// Exchange a code or a refresh token for tokens (client).
     Exchange(client::ExchangeArgs),
     /// Introspect a token (client or resource server, RFC 7662).
@@ -356,6 +361,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => gateway::run(&data_dir, out.as_deref()),
         Command::Register(args) => client::register(args).await,
         Command::IssueCode(args) => client::issue_code(args).await,
+        Command::Login { command } => client::login(command).await,
         Command::Exchange(args) => client::exchange(args).await,
         Command::Introspect(args) => client::introspect(args).await,
         Command::Revoke(args) => client::revoke(args).await,
