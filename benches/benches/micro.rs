@@ -11,156 +11,22 @@
     reason = "benchmark harness"
 )]
 
+mod fixture;
+
 use core::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hmac::{Hmac, KeyInit, Mac};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use fixture::*;
+use hmac::Hmac;
 use rand_chacha::ChaCha12Rng;
 use rand_core::SeedableRng;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tessera_core::encoding::base64url_decode;
 use tessera_core::{
-    AccessToken, AuthorizationCode, ClientId, ClientSecret, CodeChallenge, CodeVerifier, Grant,
-    GrantId, KeyId, Keyring, MasterKey, Purpose, RefreshToken, Scope, SecretVerifier, Subject,
+    AccessToken, AuthorizationCode, ClientSecret, CodeChallenge, CodeVerifier, Purpose,
+    RefreshToken, SecretVerifier,
 };
 use tessera_testkit::pkce::VERIFIER;
-
-const NOW: u64 = 1_767_225_600;
-const URI: &str = "https://app.example/callback";
-/// The 32-byte subject and three scopes of the size yardstick in FORMAT.md §6.
-const SUBJECT: &str = "user-7f3a9c2e-41d6-4b8f-a0e5-19c";
-const SCOPE: &str = "read write admin";
-
-struct Fixture {
-    master: MasterKey,
-    keyring: Keyring,
-    grant: Grant,
-    grant_id: GrantId,
-}
-
-fn fixture() -> Fixture {
-    let mut rng = ChaCha12Rng::seed_from_u64(7);
-    let master = MasterKey::generate(KeyId::new(1), &mut rng);
-    let keyring = Keyring::new(core::slice::from_ref(&master), KeyId::new(1)).unwrap();
-    let grant = Grant {
-        client_id: ClientId::generate(&mut rng),
-        subject: Subject::parse(SUBJECT).unwrap(),
-        scope: Scope::parse(SCOPE).unwrap(),
-        audience: Default::default(),
-    };
-    Fixture {
-        master,
-        keyring,
-        grant,
-        grant_id: GrantId::generate(&mut rng),
-    }
-}
-
-/// The pre-keyed HMAC a token of `purpose` is signed with.
-fn floor_mac(f: &Fixture, purpose: Purpose) -> Hmac<Sha256> {
-    Hmac::<Sha256>::new_from_slice(f.master.derive(purpose).expose_bytes()).unwrap()
-}
-
-/// The bytes a token's tag covers: everything but the last 22 characters (FORMAT.md §2).
-fn signed_part(token: &str) -> &[u8] {
-    &token.as_bytes()[..token.len() - 22]
-}
-
-fn hmac_floor(mac: &Hmac<Sha256>, signed: &[u8]) -> [u8; 32] {
-    mac.clone()
-        .chain_update(signed)
-        .finalize()
-        .into_bytes()
-        .into()
-}
-
-/// Claims equivalent to a Tessera access token's, as a JWT would carry them.
-#[derive(Clone, Serialize, Deserialize)]
-struct JwtClaims {
-    sub: String,
-    client_id: String,
-    scope: String,
-    iat: u64,
-    exp: u64,
-    jti: String,
-    gid: String,
-    /// A code's bound redirect URI and PKCE challenge.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    redirect_uri: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code_challenge: Option<String>,
-    /// A refresh token's generation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    generation: Option<u32>,
-}
-
-/// jsonwebtoken checks `exp` against the system clock, so its claims are dated from today.
-fn jwt_claims(f: &Fixture) -> JwtClaims {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    JwtClaims {
-        sub: SUBJECT.into(),
-        client_id: f.grant.client_id.to_string(),
-        scope: SCOPE.into(),
-        iat: now,
-        exp: now + 3600,
-        jti: "00112233445566778899aabbccddeeff".into(),
-        gid: f.grant_id.to_string(),
-        redirect_uri: None,
-        code_challenge: None,
-        generation: None,
-    }
-}
-
-/// The `jsonwebtoken` HS256 baseline for one kind: its claims, keys and an encoded token.
-struct Jwt {
-    claims: JwtClaims,
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-    text: String,
-}
-
-impl Jwt {
-    fn new(f: &Fixture, purpose: Purpose, claims: JwtClaims) -> Self {
-        let key = f.master.derive(purpose);
-        let encoding = EncodingKey::from_secret(key.expose_bytes());
-        let decoding = DecodingKey::from_secret(key.expose_bytes());
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.validate_aud = false;
-        validation.required_spec_claims.clear();
-        let text =
-            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &encoding).unwrap();
-        Self {
-            claims,
-            encoding,
-            decoding,
-            validation,
-            text,
-        }
-    }
-
-    fn encode(&self) -> String {
-        jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            black_box(&self.claims),
-            &self.encoding,
-        )
-        .unwrap()
-    }
-
-    /// Decode, signature check and `exp` validation.
-    fn decode(&self) -> u64 {
-        jsonwebtoken::decode::<JwtClaims>(black_box(&self.text), &self.decoding, &self.validation)
-            .unwrap()
-            .claims
-            .exp
-    }
-}
 
 fn access_token(c: &mut Criterion) {
     let f = fixture();
