@@ -9,6 +9,7 @@ use tessera_core::{ClientId, ClientSecret, Keyring, SecretVerifier};
 
 use super::throttle::source_key;
 use super::{Authority, Error};
+use crate::audit::{self, Throttled};
 use crate::credentials::BasicCredentials;
 use crate::store::{ClientRecord, Store};
 
@@ -151,16 +152,14 @@ impl<S: Store> Authority<S> {
         let peer_text = peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string());
         let client_was = self.clients.allows(&client, now);
         if self.clients.record_failure(client, now) {
-            tracing::warn!(client_id = %client, peer = %peer_text,
-                "too many failed authentications: client throttled");
+            audit::throttle_engaged(Throttled::Client(client), &client, peer);
         }
         let source = peer.map(source_key);
         let source_was = source.is_none_or(|s| self.sources.allows(&s, now));
         if let Some(source) = source
             && self.sources.record_failure(source, now)
         {
-            tracing::warn!(client_id = %client, peer = %peer_text,
-                "too many failed authentications: source throttled");
+            audit::throttle_engaged(Throttled::Source(source), &client, peer);
         }
         tracing::debug!(client_id = %client, peer = %peer_text, "client authentication failed");
         if client_was && source_was {

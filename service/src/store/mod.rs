@@ -6,6 +6,7 @@
 
 mod backend;
 mod file;
+mod metered;
 mod overlay;
 mod record;
 mod redb;
@@ -18,6 +19,7 @@ use tessera_core::{ClientId, GrantId, TokenId};
 
 pub use self::backend::Backend;
 pub use self::file::{CheckedFile, FileError, KeyRecord};
+pub use self::metered::Metered;
 pub use self::record::ClientRecord;
 pub use self::redb::{DATABASE_FILE, RedbStore};
 
