@@ -152,3 +152,65 @@ pub fn client_secret_rotated(client: &ClientId, grace_seconds: u64, peer: Option
         grace_seconds, peer = %peer_text(peer), "client secret rotated");
     count(CLIENT_SECRET_ROTATED);
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Collects what a subscriber writes.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_lifecycle_hooks_emit_their_events_with_ids_only() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_writer(move || writer.clone())
+            .finish();
+        let client = ClientId::from_bytes([7; 16]);
+        tracing::subscriber::with_default(subscriber, || {
+            client_deleted(&client, Some("192.0.2.1".parse().unwrap()));
+            client_secret_rotated(&client, 300, None);
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        for (line, event) in lines.iter().zip([CLIENT_DELETED, CLIENT_SECRET_ROTATED]) {
+            assert_eq!(line["target"], TARGET);
+            assert_eq!(line["fields"]["event"], event);
+            assert_eq!(line["fields"]["client_id"], client.to_string());
+        }
+        assert_eq!(lines[0]["fields"]["peer"], "192.0.2.1");
+        assert_eq!(lines[1]["fields"]["grace_seconds"], 300);
+    }
+
+    #[test]
+    fn event_names_are_distinct_snake_case() {
+        for (i, event) in EVENTS.iter().enumerate() {
+            assert!(
+                event.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{event}"
+            );
+            assert!(!EVENTS[..i].contains(event), "{event} twice");
+        }
+    }
+}

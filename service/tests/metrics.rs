@@ -51,7 +51,9 @@ fn moved(
 }
 
 fn request(transport: &str, route: &str, outcome: &str) -> String {
-    format!(r#"tessera_requests_total{{transport="{transport}",route="{route}",outcome="{outcome}"}}"#)
+    format!(
+        r#"tessera_requests_total{{transport="{transport}",route="{route}",outcome="{outcome}"}}"#
+    )
 }
 
 const RPC: &str = "/tessera.v1.TokenService";
@@ -187,7 +189,13 @@ async fn the_counters_move_by_exactly_what_a_flow_did() {
 
     // No label holds a credential.
     for series in after.keys() {
-        let secrets = [&client.client_secret, &code, access, refresh, &server.operator];
+        let secrets = [
+            &client.client_secret,
+            &code,
+            access,
+            refresh,
+            &server.operator,
+        ];
         for secret in secrets.map(|s| -> &str { s }) {
             assert!(!series.contains(secret), "{series}");
         }
