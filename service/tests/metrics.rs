@@ -3,6 +3,11 @@
 //! One server in this test binary (the recorder is per process); the test compares a scrape
 //! before the flow with one after it.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] fns: a failure must fail the test"
+)]
+
 use std::collections::BTreeMap;
 
 use tessera_proto::v1::RegisterRequest;
