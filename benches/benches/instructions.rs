@@ -84,10 +84,12 @@ fn main() {
             let v = CodeVerifier::parse(black_box(VERIFIER)).unwrap();
             challenge.verify(&v).unwrap();
         }),
-        "hmac_floor" => {
-            Box::new(|| drop(black_box(hmac_floor(&mac, black_box(signed_part(text))))))
-        }
-        "jwt_decode" => Box::new(|| drop(black_box(jwt.decode()))),
+        "hmac_floor" => Box::new(|| {
+            black_box(hmac_floor(&mac, black_box(signed_part(text))));
+        }),
+        "jwt_decode" => Box::new(|| {
+            black_box(jwt.decode());
+        }),
         "jwt_encode" => Box::new(|| drop(black_box(jwt.encode()))),
         "noop" => Box::new(|| black_box(())),
         other => {

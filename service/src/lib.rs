@@ -2,9 +2,11 @@
 #![forbid(unsafe_code)]
 
 // The embedder's surface is the `pub use` block below, `store` (to implement a backend),
-// `listener` (its limits) and `credentials` (a client's Basic header). The `#[doc(hidden)]`
+// `listener` (its limits), `credentials` (a client's Basic header), `meter` (the metric names)
+// and `audit` (the security events). The `#[doc(hidden)]`
 // modules are reachable for the `tessera` binary, this crate's tests, the benches and the
 // fuzz targets; they are not an API.
+pub mod audit;
 mod authority;
 #[doc(hidden)]
 pub mod cli;
@@ -21,6 +23,7 @@ pub mod keys;
 #[doc(hidden)]
 pub mod limit;
 pub mod listener;
+pub mod meter;
 #[doc(hidden)]
 pub mod rng;
 #[doc(hidden)]
@@ -38,4 +41,4 @@ pub use datadir::DataDirError;
 pub use keys::KeySource;
 pub use listener::Limits;
 pub use server::{KeyReloader, MAX_REQUEST_BYTES, Server, ServerError, TIMED_OUT, serve};
-pub use store::{Backend, RedbStore, Store};
+pub use store::{Backend, Metered, RedbStore, Store};

@@ -21,6 +21,8 @@ use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 use tower_service::Service;
 
+use crate::meter::{GaugeGuard, ListenerGauges};
+
 /// Most bytes of request headers on one stream (HTTP/2 `SETTINGS_MAX_HEADER_LIST_SIZE`): gRPC
 /// and OAuth requests send a few hundred.
 pub const MAX_HEADER_LIST_BYTES: u32 = 8 * 1024;
@@ -180,12 +182,14 @@ pub fn connections_within(max_connections: usize, descriptors: Option<u64>) -> u
 /// fields at most; past it the connection is answered `431` and closed).
 ///
 /// `on_timeout` makes the answer to a request that ran out of time (for gRPC, a
-/// `DEADLINE_EXCEEDED` status).
+/// `DEADLINE_EXCEEDED` status). `name` is the listener's label in the connection and
+/// in-flight request gauges ([`meter`](crate::meter): `grpc`, `http`, `metrics`).
 ///
 /// # Errors
 /// Only if the limits are invalid; accept failures are logged and retried.
 pub async fn serve<S, B>(
     listener: TcpListener,
+    name: &'static str,
     protocols: Protocols,
     limits: Limits,
     service: S,
@@ -270,6 +274,7 @@ where
             }
         };
         let connection = Connection {
+            gauges: ListenerGauges(name),
             builder: Arc::clone(&builder),
             limits,
             closing: closing.subscribe(),
@@ -328,6 +333,7 @@ impl Backoff {
 
 /// One accepted connection and what it needs to serve itself.
 struct Connection<B> {
+    gauges: ListenerGauges,
     builder: Arc<auto::Builder<TokioExecutor>>,
     limits: Limits,
     closing: watch::Receiver<bool>,
@@ -343,7 +349,8 @@ impl<B: ResponseBody> Connection<B> {
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
-        let activity = Arc::new(Activity::new());
+        let _open = self.gauges.connection();
+        let activity = Arc::new(Activity::new(self.gauges));
         let tracked = Tracked {
             inner: service,
             activity: Arc::clone(&activity),
@@ -386,11 +393,13 @@ struct Activity {
     last: AtomicU64,
     in_flight: AtomicUsize,
     started_a_request: AtomicBool,
+    gauges: ListenerGauges,
 }
 
 impl Activity {
-    fn new() -> Self {
+    fn new(gauges: ListenerGauges) -> Self {
         Self {
+            gauges,
             opened: Instant::now(),
             last: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
@@ -407,7 +416,10 @@ impl Activity {
         self.started_a_request.store(true, Ordering::Relaxed);
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         self.touch();
-        InFlight(Arc::clone(self))
+        InFlight {
+            activity: Arc::clone(self),
+            _gauge: self.gauges.request(),
+        }
     }
 
     /// Completes when the connection has been quiet too long: before its first request,
@@ -439,12 +451,16 @@ impl Activity {
 }
 
 /// A request in flight; its end is activity too.
-struct InFlight(Arc<Activity>);
+struct InFlight {
+    activity: Arc<Activity>,
+    /// The listener's in-flight gauge, lowered on drop.
+    _gauge: GaugeGuard,
+}
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
-        self.0.touch();
+        self.activity.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.activity.touch();
     }
 }
 

@@ -7,7 +7,7 @@ use core::future::Future;
 use core::time::Duration;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tessera_proto::v1::token_service_server::TokenServiceServer;
 use tokio::net::TcpListener;
@@ -23,8 +23,9 @@ use crate::grpc::TokenApi;
 use crate::keys::{self, KeySource};
 use crate::limit::SizeLimitLayer;
 use crate::listener::{self, Protocols};
+use crate::meter::{self, Edge, MeasureLayer};
 use crate::rng::SharedRng;
-use crate::store::{Backend, PostgresStore, Store, StoreError};
+use crate::store::{Backend, Metered, PostgresStore, Store, StoreError};
 use tessera_core::{KeyId, Keyring};
 
 /// Largest request message accepted by every service: ample for any Tessera request (the largest,
@@ -35,6 +36,8 @@ pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
 pub const TIMED_OUT: &str = "invalid_request: the request did not complete in time";
 /// How often expired spent codes, revocations, refresh families and throttle windows are purged.
 pub const PURGE_INTERVAL: Duration = Duration::from_secs(60);
+/// How often the histograms' recent samples are folded in when nobody scrapes `/metrics`.
+const METRICS_UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Why a server could not open or serve. Its text names the file or setting and the fix.
 #[derive(Debug)]
@@ -105,6 +108,8 @@ pub struct KeyReloader {
     path: PathBuf,
     clock: SharedClock,
     load: Arc<LoadKeys>,
+    /// The key set the `tessera_keys` gauge shows.
+    held: Arc<Mutex<Vec<(KeyId, bool)>>>,
 }
 
 impl core::fmt::Debug for KeyReloader {
@@ -124,8 +129,8 @@ impl KeyReloader {
     /// Reads the keys file whole, checks it (private, well-formed, an active key, consistent
     /// with the store's key records), records it, builds its keyring, and only then swaps it in:
     /// a request sees the old key set or the new one, never a mix. Logs the ids it now holds and
-    /// the active one at INFO; on any failure logs an ERROR naming the file, and the keyring in
-    /// force stays.
+    /// the active one (the security event `keys_reloaded`) and sets the `tessera_keys` gauge; on
+    /// any failure logs an ERROR naming the file, and the keyring in force stays.
     ///
     /// # Errors
     /// The file's problem, naming it and the fix.
@@ -133,12 +138,8 @@ impl KeyReloader {
         match (self.load)(&self.path, self.clock.now()) {
             Ok((keyring, (ids, active))) => {
                 self.source.replace(keyring);
-                tracing::info!(
-                    path = %self.path.display(),
-                    keys = %id_list(&ids),
-                    active = %active,
-                    "reloaded the keys file"
-                );
+                crate::audit::keys_reloaded(&self.path, &ids, active);
+                meter::keys_loaded(&self.held, &ids, active);
                 Ok((ids, active))
             }
             Err(e) => {
@@ -163,7 +164,7 @@ fn id_list(ids: &[KeyId]) -> String {
 /// [`Backend`] its [`StoreConfig`] selected).
 #[derive(Debug)]
 pub struct Server<S = Backend> {
-    authority: Arc<Authority<S>>,
+    authority: Arc<Authority<Metered<S>>>,
     operator: Arc<keys::OperatorToken>,
     operator_token_path: PathBuf,
     reloader: KeyReloader,
@@ -189,6 +190,7 @@ impl Server {
     /// See [`Server::open`].
     pub fn open_with(config: Config, clock: SharedClock) -> Result<Self, ServerError> {
         config.validate().map_err(ServerError::Config)?;
+        meter::install();
         let rng = SharedRng::from_os().map_err(ServerError::Entropy)?;
         let (keyring, (ids, active), operator, store, load) = match &config.store {
             StoreConfig::Postgres { url } => {
@@ -236,12 +238,16 @@ impl Server {
             "master keys"
         );
         let keys = Arc::new(KeySource::new(keyring));
+        let held = Arc::new(Mutex::new(Vec::new()));
+        meter::keys_loaded(&held, &ids, active);
         let reloader = KeyReloader {
             source: Arc::clone(&keys),
             path: config.key_files.keys.clone(),
             clock: Arc::clone(&clock),
             load,
+            held,
         };
+        let store = Metered::new(store);
         Ok(Self {
             authority: Arc::new(Authority::new(store, keys, rng, clock, config)),
             operator: Arc::new(operator),
@@ -293,7 +299,7 @@ impl<S: Store> Server<S> {
     ) -> Result<(), ServerError> {
         let (health, health_service) = tonic_health::server::health_reporter();
         health
-            .set_serving::<TokenServiceServer<TokenApi<S>>>()
+            .set_serving::<TokenServiceServer<TokenApi<Metered<S>>>>()
             .await;
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(tessera_proto::FILE_DESCRIPTOR_SET)
@@ -315,10 +321,23 @@ impl<S: Store> Server<S> {
             .add_service(reflection_v1alpha.max_decoding_message_size(MAX_REQUEST_BYTES))
             .add_service(api)
             .prepare();
-        // Every request passes this one stack (metrics and timeouts will join it here).
-        let service = ServiceBuilder::new().layer(SizeLimitLayer).service(routes);
+        // Every request passes this one stack: measured first, so a refusal of the size limit
+        // is counted too.
+        let service = ServiceBuilder::new()
+            .layer(MeasureLayer(Edge::Grpc {
+                routes: &crate::grpc::ROUTES,
+            }))
+            .layer(SizeLimitLayer)
+            .service(routes);
 
         let purger = tokio::spawn(purge_forever(Arc::clone(&self.authority)));
+        let upkeep = tokio::spawn(async {
+            let mut ticks = tokio::time::interval(METRICS_UPKEEP_INTERVAL);
+            loop {
+                ticks.tick().await;
+                meter::upkeep();
+            }
+        });
         let limits = self.authority.config().limits;
         // One shutdown for both listeners.
         let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -333,6 +352,7 @@ impl<S: Store> Server<S> {
         }
         let grpc_served = listener::serve(
             grpc,
+            "grpc",
             Protocols::Http2,
             limits,
             service,
@@ -356,6 +376,7 @@ impl<S: Store> Server<S> {
                 crate::http::router(Arc::clone(&self.authority), Arc::clone(&self.operator));
             listener::serve(
                 http,
+                "http",
                 Protocols::Http1And2,
                 limits,
                 router,
@@ -370,7 +391,9 @@ impl<S: Store> Server<S> {
         };
         let ((), grpc_served, http_served) = tokio::join!(signal, grpc_served, http_served);
         purger.abort();
+        upkeep.abort();
         let _ = purger.await;
+        let _ = upkeep.await;
         tracing::info!("server stopped");
         grpc_served.and(http_served).map_err(ServerError::Io)
     }

@@ -188,6 +188,7 @@ async fn serve(
     let timed_out = tessera_service::http::response::timed_out;
     Ok(listener::serve(
         listener,
+        "seed_flow",
         Protocols::Http1And2,
         Limits::default(),
         router,

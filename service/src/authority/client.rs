@@ -9,6 +9,7 @@ use tessera_core::{ClientId, ClientSecret, Keyring, SecretVerifier};
 
 use super::throttle::source_key;
 use super::{Authority, Error};
+use crate::audit::{self, Throttled};
 use crate::credentials::BasicCredentials;
 use crate::store::{ClientRecord, FailedAuthKey, Store};
 
@@ -163,8 +164,7 @@ impl<S: Store> Authority<S> {
         };
         let limit = self.config.failed_auth_limit;
         if client_failures == limit {
-            tracing::warn!(client_id = %client, peer = %peer_text,
-                "too many failed authentications: client throttled");
+            audit::throttle_engaged(Throttled::Client(client), &client, peer);
         }
         let mut source_was = true;
         if let Some(source) = peer.map(source_key) {
@@ -178,8 +178,7 @@ impl<S: Store> Authority<S> {
             };
             let limit = self.config.failed_auth_source_limit;
             if failures == limit {
-                tracing::warn!(client_id = %client, peer = %peer_text,
-                    "too many failed authentications: source throttled");
+                audit::throttle_engaged(Throttled::Source(source), &client, peer);
             }
             source_was = failures <= limit;
         }

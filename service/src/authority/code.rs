@@ -5,7 +5,7 @@ use tessera_core::{
     Audience, AuthorizationCode, ChallengeMethod, ClientId, CodeChallenge, Grant, Scope, Subject,
 };
 
-use super::{Authority, Error};
+use super::{Authority, Error, GrantType};
 use crate::store::Store;
 
 /// What the login front end asks a code for.
@@ -84,6 +84,7 @@ impl<S: Store> Authority<S> {
                 rng,
             )
         })?;
+        crate::meter::token_issued("code", GrantType::AuthorizationCode.as_str());
         Ok((code, lifetime))
     }
 }

@@ -99,6 +99,7 @@ impl<S: Store> Authority<S> {
             .authenticate_confidential(&keyring, credentials, peer)
             .await?;
         let found = self.inspect(&keyring, caller.id, token, hint).await?;
+        crate::meter::introspected(found.is_some());
         self.settle(caller).await;
         Ok(found)
     }

@@ -8,7 +8,7 @@ use tessera_core::{
     LoginRequest, MAX_LOGIN_LIFETIME, Scope, State, Subject,
 };
 
-use super::{Authority, Error};
+use super::{Authority, Error, GrantType};
 use crate::store::Store;
 
 /// An authorization request's parameters, as the transport read them (RFC 6749 §4.1.1).
@@ -176,6 +176,7 @@ impl<S: Store> Authority<S> {
                 )
             })
             .map_err(|e| refuse(e.into()))?;
+        crate::meter::token_issued("login_challenge", GrantType::AuthorizationCode.as_str());
         Ok(with_query(
             login_url,
             &[("login_challenge", challenge.expose())],

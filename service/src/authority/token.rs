@@ -80,20 +80,21 @@ impl<S: Store> Authority<S> {
     ) -> Result<Issued, Error> {
         let keyring = self.keyring();
         let client = self.authenticate(&keyring, credentials, peer).await?;
+        let grant_type = request.grant_type().as_str();
         let issued = match request {
             TokenRequest::AuthorizationCode {
                 code,
                 redirect_uri,
                 code_verifier,
             } => {
-                self.exchange_code(&keyring, &client, code, redirect_uri, code_verifier)
+                self.exchange_code(&keyring, &client, peer, code, redirect_uri, code_verifier)
                     .await?
             }
             TokenRequest::RefreshToken {
                 refresh_token,
                 scope,
             } => {
-                self.refresh(&keyring, &client, refresh_token, scope)
+                self.refresh(&keyring, &client, peer, refresh_token, scope)
                     .await?
             }
             TokenRequest::ClientCredentials { scope, resource } => {
@@ -101,6 +102,10 @@ impl<S: Store> Authority<S> {
                     .await?
             }
         };
+        crate::meter::token_issued("access", grant_type);
+        if issued.refresh_token.is_some() {
+            crate::meter::token_issued("refresh", grant_type);
+        }
         self.settle(client).await;
         Ok(issued)
     }
@@ -218,6 +223,7 @@ impl<S: Store> Authority<S> {
         &self,
         keyring: &Keyring,
         client: &ClientRecord,
+        peer: Option<IpAddr>,
         code: &str,
         redirect_uri: &str,
         code_verifier: &str,
@@ -269,8 +275,7 @@ impl<S: Store> Authority<S> {
                 self.store
                     .revoke_grant(grant_id, self.revocation_expiry(now))
                     .await?;
-                tracing::warn!(client_id = %client.id, grant_id = %grant_id,
-                    "authorization code replayed: grant revoked");
+                crate::audit::code_replayed(&client.id, &grant_id, peer);
                 Err(Error::CodeReplayed)
             }
         }
@@ -288,6 +293,7 @@ impl<S: Store> Authority<S> {
         &self,
         keyring: &Keyring,
         client: &ClientRecord,
+        peer: Option<IpAddr>,
         refresh_token: &str,
         scope: &str,
     ) -> Result<Issued, Error> {
@@ -333,8 +339,7 @@ impl<S: Store> Authority<S> {
                 )
             }
             Rotation::Reused => {
-                tracing::warn!(client_id = %client.id, grant_id = %grant_id,
-                    "refresh token reused: family revoked");
+                crate::audit::refresh_reused(&client.id, &grant_id, peer);
                 Err(Error::RefreshReused)
             }
             Rotation::Unknown => Err(Error::GrantRevoked),

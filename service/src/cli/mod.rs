@@ -12,7 +12,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::bail;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use tessera_core::MAX_CODE_LIFETIME;
 use tracing_subscriber::EnvFilter;
 
@@ -61,6 +61,14 @@ pub enum Command {
         /// The key operation.
         #[command(subcommand)]
         command: KeysCommand,
+        /// The format of the security events (`key_added`, …) on standard error.
+        #[arg(
+            long,
+            global = true,
+            env = "TESSERA_LOG_FORMAT",
+            default_value = "text"
+        )]
+        log_format: LogFormat,
     },
     /// Register a client (operator).
     Register(client::RegisterArgs),
@@ -180,6 +188,15 @@ pub enum KeysCommand {
     },
 }
 
+/// How logs are written to standard error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event (in colour on a terminal).
+    Text,
+    /// One JSON object per line (`timestamp`, `level`, `target`, `fields`), for log shippers.
+    Json,
+}
+
 /// `tessera serve` flags; each can also come from its `TESSERA_*` environment variable.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -272,6 +289,13 @@ pub struct ServeArgs {
     /// Logs go to standard error.
     #[arg(long, env = "TESSERA_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
+    /// Log format: `text`, or `json` (one object per line) for log shippers.
+    #[arg(long, env = "TESSERA_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+    /// Also serve `/metrics` (Prometheus text format) on a listener of its own, e.g. one only
+    /// the monitoring network reaches (the HTTP listener serves it too).
+    #[arg(long, env = "TESSERA_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl ServeArgs {
@@ -345,20 +369,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Check { data_dir, files } => check(&data_dir, &files.resolve(&data_dir)),
         Command::Keys {
-            command: KeysCommand::Add(file),
-        } => keys_add(&file.path()),
-        Command::Keys {
-            command: KeysCommand::Activate { id, file },
-        } => keys_activate(&file.path(), KeyId::new(id)),
-        Command::Keys {
-            command: KeysCommand::Retire { id, file },
-        } => keys_retire(&file.path(), KeyId::new(id)),
-        Command::Keys {
-            command: KeysCommand::Rotate { data_dir, force },
-        } => rotate(&data_dir, force),
-        Command::Keys {
-            command: KeysCommand::ExportGateway { data_dir, out },
-        } => gateway::run(&data_dir, out.as_deref()),
+            command,
+            log_format,
+        } => {
+            // Only the security events: the commands say what they did on standard output.
+            init_logs(EnvFilter::new("warn,tessera::audit=info"), log_format);
+            keys(command)
+        }
         Command::Register(args) => client::register(args).await,
         Command::IssueCode(args) => client::issue_code(args).await,
         Command::Login { command } => client::login(command).await,
@@ -371,6 +388,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+fn keys(command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Add(file) => keys_add(&file.path()),
+        KeysCommand::Activate { id, file } => keys_activate(&file.path(), KeyId::new(id)),
+        KeysCommand::Retire { id, file } => keys_retire(&file.path(), KeyId::new(id)),
+        KeysCommand::Rotate { data_dir, force } => rotate(&data_dir, force),
+        KeysCommand::ExportGateway { data_dir, out } => gateway::run(&data_dir, out.as_deref()),
+    }
+}
+
 fn ids(ids: impl IntoIterator<Item = tessera_core::KeyId>) -> String {
     let ids: Vec<String> = ids.into_iter().map(|id| id.to_string()).collect();
     ids.join(", ")
@@ -380,6 +407,12 @@ fn rotate(data_dir: &std::path::Path, force: bool) -> anyhow::Result<()> {
     let rng = crate::rng::SharedRng::from_os()
         .map_err(|e| anyhow::anyhow!("no entropy from the operating system: {e}"))?;
     let rotated = crate::datadir::rotate(data_dir, &rng, force)?;
+    let path = KeyFiles::in_dir(data_dir).keys;
+    crate::audit::key_added(&path, rotated.added);
+    crate::audit::key_activated(&path, rotated.added);
+    for (id, _) in &rotated.retired {
+        crate::audit::key_retired(&path, *id);
+    }
     say!(
         "new active key {}; the server mints with it from its next start",
         rotated.added
@@ -425,6 +458,7 @@ fn keys_add(path: &std::path::Path) -> anyhow::Result<()> {
     let mut file = keys_file(path)?;
     let added = file.add(path, &rng)?;
     save_keys(path, &file)?;
+    crate::audit::key_added(path, added);
     say!("{added}");
     eprintln!(
         "added key {added} to {} (verify-only; key {} still mints): send SIGHUP to every server \
@@ -439,6 +473,7 @@ fn keys_activate(path: &std::path::Path, id: KeyId) -> anyhow::Result<()> {
     let mut file = keys_file(path)?;
     file.activate(path, id)?;
     save_keys(path, &file)?;
+    crate::audit::key_activated(path, id);
     say!(
         "key {id} is active in {} (keys: {}): send SIGHUP to every server that reads it",
         path.display(),
@@ -451,6 +486,7 @@ fn keys_retire(path: &std::path::Path, id: KeyId) -> anyhow::Result<()> {
     let mut file = keys_file(path)?;
     file.retire(path, id)?;
     save_keys(path, &file)?;
+    crate::audit::key_retired(path, id);
     say!(
         "retired key {id} from {} (keys: {}; key {} mints): send SIGHUP to every server that \
          reads it",
@@ -503,14 +539,19 @@ fn log_filter(log_level: &str) -> anyhow::Result<EnvFilter> {
     })
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let filter = log_filter(&args.log_level)?;
-    let stderr = std::io::stderr();
-    tracing_subscriber::fmt()
+/// Logs to standard error through `filter`, in `format`.
+fn init_logs(filter: EnvFilter, format: LogFormat) {
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(stderr.is_terminal())
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().with_ansi(false).init(),
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_logs(log_filter(&args.log_level)?, args.log_format);
     if let Some(descriptors) = listener::raise_descriptor_limit() {
         tracing::debug!(descriptors, "descriptor limit");
     }
@@ -520,12 +561,35 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         HttpListen::Off => None,
         HttpListen::On(addr) => Some(bind(addr, "--http-listen").await?),
     };
-    let server = crate::Server::open(args.config())?;
+    let metrics = match args.metrics_listen {
+        Some(addr) => Some(bind(addr, "--metrics-listen").await?),
+        None => None,
+    };
+    let config = args.config();
+    let limits = config.limits;
+    let server = crate::Server::open(config)?;
     let reloads = tokio::spawn(reload_on_hangup(server.key_reloader()));
+    let metrics = metrics.map(|metrics| {
+        if let Ok(addr) = metrics.local_addr() {
+            tracing::info!(%addr, "serving /metrics");
+        }
+        tokio::spawn(listener::serve(
+            metrics,
+            "metrics",
+            listener::Protocols::Http1And2,
+            limits,
+            crate::http::metrics_router(),
+            crate::http::response::timed_out,
+            core::future::pending(),
+        ))
+    });
     let served = server
         .serve_with_http(listener, http, shutdown_signal())
         .await;
     reloads.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     Ok(served?)
 }
 

@@ -25,6 +25,23 @@ use crate::keys::OperatorToken;
 use crate::listener::PeerAddr;
 use crate::store::Store;
 
+/// Every RPC path the server serves: the `route` label of the request metrics
+/// ([`meter`](crate::meter)); a request to any other path is counted as `unknown`.
+pub const ROUTES: [&str; 12] = [
+    "/tessera.v1.TokenService/Register",
+    "/tessera.v1.TokenService/IssueCode",
+    "/tessera.v1.TokenService/Exchange",
+    "/tessera.v1.TokenService/Introspect",
+    "/tessera.v1.TokenService/Revoke",
+    "/tessera.v1.TokenService/GetLoginRequest",
+    "/tessera.v1.TokenService/AcceptLogin",
+    "/tessera.v1.TokenService/RejectLogin",
+    "/grpc.health.v1.Health/Check",
+    "/grpc.health.v1.Health/Watch",
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+];
+
 /// The gRPC face of an [`Authority`].
 #[derive(Debug)]
 pub struct TokenApi<S> {
@@ -39,6 +56,17 @@ impl<S> TokenApi<S> {
             authority,
             operator,
         }
+    }
+}
+
+impl<S> TokenApi<S> {
+    /// Checks the operator token of an operator RPC (`call`); a failure is the security event
+    /// `operator_auth_failed`.
+    fn operator<T>(&self, request: &Request<T>, call: &'static str) -> Result<(), Status> {
+        check_operator(request.metadata(), &self.operator).map_err(|e| {
+            crate::audit::operator_auth_failed("grpc", call, peer(request));
+            Status::from(e)
+        })
     }
 }
 
@@ -93,7 +121,7 @@ impl<S: Store> TokenService for TokenApi<S> {
         &self,
         request: Request<RegisterRequest>,
     ) -> Result<Response<RegisterResponse>, Status> {
-        check_operator(request.metadata(), &self.operator)?;
+        self.operator(&request, "Register")?;
         let r = request.into_inner();
         let registration = self
             .authority
@@ -115,7 +143,7 @@ impl<S: Store> TokenService for TokenApi<S> {
         &self,
         request: Request<IssueCodeRequest>,
     ) -> Result<Response<IssueCodeResponse>, Status> {
-        check_operator(request.metadata(), &self.operator)?;
+        self.operator(&request, "IssueCode")?;
         let r = request.into_inner();
         let (code, lifetime) = self
             .authority
@@ -198,7 +226,7 @@ impl<S: Store> TokenService for TokenApi<S> {
         &self,
         request: Request<GetLoginRequestRequest>,
     ) -> Result<Response<GetLoginRequestResponse>, Status> {
-        check_operator(request.metadata(), &self.operator)?;
+        self.operator(&request, "GetLoginRequest")?;
         let r = request.into_inner();
         let pending = self.authority.login_request(&r.login_challenge).await?;
         let claims = &pending.claims;
@@ -216,7 +244,7 @@ impl<S: Store> TokenService for TokenApi<S> {
         &self,
         request: Request<AcceptLoginRequest>,
     ) -> Result<Response<AcceptLoginResponse>, Status> {
-        check_operator(request.metadata(), &self.operator)?;
+        self.operator(&request, "AcceptLogin")?;
         let r = request.into_inner();
         let redirect_to = self
             .authority
@@ -229,11 +257,32 @@ impl<S: Store> TokenService for TokenApi<S> {
         &self,
         request: Request<RejectLoginRequest>,
     ) -> Result<Response<RejectLoginResponse>, Status> {
-        check_operator(request.metadata(), &self.operator)?;
+        self.operator(&request, "RejectLogin")?;
         let r = request.into_inner();
         let redirect_to =
             self.authority
                 .reject_login(&r.login_challenge, &r.error, &r.error_description)?;
         Ok(Response::new(RejectLoginResponse { redirect_to }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ROUTES;
+
+    #[test]
+    fn every_rpc_of_the_contract_is_a_route() {
+        let proto = include_str!("../../../proto/tessera/v1/tessera.proto");
+        let rpcs: Vec<&str> = proto
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("rpc "))
+            .filter_map(|rest| rest.split('(').next())
+            .map(str::trim)
+            .collect();
+        assert_eq!(rpcs.len(), 8, "{rpcs:?}");
+        for rpc in rpcs {
+            let path = format!("/tessera.v1.TokenService/{rpc}");
+            assert!(ROUTES.contains(&path.as_str()), "{path} is not in ROUTES");
+        }
     }
 }

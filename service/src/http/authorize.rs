@@ -40,7 +40,11 @@ pub(super) async fn authorize<S: Store>(
         Ok(login) => see_other(&login),
         Err(Refused::Redirect { to, error }) => {
             tracing::debug!(error = %error, "authorization request refused");
-            see_other(&to)
+            let mut answer = see_other(&to);
+            answer
+                .extensions_mut()
+                .insert(crate::meter::Outcome(error.kind().as_str()));
+            answer
         }
         Err(Refused::NoRedirect(e)) => page(&e),
     }
@@ -104,6 +108,9 @@ fn page(e: &Error) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .extensions_mut()
+        .insert(crate::meter::Outcome(e.kind().as_str()));
     response
 }
 

@@ -11,6 +11,10 @@
 //! | [`INTROSPECT_PATH`] | POST | RFC 7662 §2 |
 //! | [`REVOKE_PATH`] | POST | RFC 7009 §2 |
 //! | [`REGISTER_PATH`] | POST | RFC 7591 §3 |
+//! | [`METRICS_PATH`] | GET | Prometheus text format ([`meter`](crate::meter)) |
+//!
+//! Every request is counted and timed by route (the matched path) and outcome
+//! ([`MeasureLayer`]).
 
 mod authorize;
 mod client_auth;
@@ -20,6 +24,7 @@ mod metadata;
 mod register;
 pub mod response;
 mod revoke;
+mod scrape;
 mod token;
 
 use std::sync::Arc;
@@ -29,6 +34,7 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::authority::Authority;
 use crate::keys::OperatorToken;
+use crate::meter::{Edge, MeasureLayer};
 use crate::store::Store;
 
 /// The authorization server metadata document (RFC 8414 §3).
@@ -43,6 +49,8 @@ pub const INTROSPECT_PATH: &str = "/introspect";
 pub const REVOKE_PATH: &str = "/revoke";
 /// The dynamic client registration endpoint (RFC 7591 §3).
 pub const REGISTER_PATH: &str = "/register";
+/// The metrics, in the Prometheus text format.
+pub const METRICS_PATH: &str = "/metrics";
 /// Largest request body any endpoint reads; past it the answer is `413`.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
@@ -79,9 +87,21 @@ pub fn router<S: Store>(authority: Arc<Authority<S>>, operator: Arc<OperatorToke
         )
         .route(REVOKE_PATH, only(post(revoke::revoke::<S>), "POST"))
         .route(REGISTER_PATH, only(post(register::register::<S>), "POST"))
+        .route(METRICS_PATH, only(get(scrape::metrics), "GET"))
         .fallback(|| async { response::not_found() })
+        .layer(MeasureLayer(Edge::Http))
         .with_state(Arc::new(Endpoints {
             authority,
             operator,
         }))
+}
+
+/// The routes of a listener of the metrics' own (`--metrics-listen`): [`METRICS_PATH`] alone.
+pub fn metrics_router() -> Router {
+    let only = |route: MethodRouter, allow: &'static str| {
+        route.fallback(move || async move { response::method_not_allowed(allow) })
+    };
+    Router::new()
+        .route(METRICS_PATH, only(get(scrape::metrics), "GET"))
+        .fallback(|| async { response::not_found() })
 }

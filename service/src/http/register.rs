@@ -13,6 +13,7 @@ use super::response::{self, BEARER_CHALLENGE, Refusal};
 use super::{Endpoints, Shared};
 use crate::authority::{Error, ErrorKind};
 use crate::credentials;
+use crate::listener::PeerAddr;
 use crate::store::Store;
 use axum::extract::State;
 
@@ -43,8 +44,12 @@ pub(super) async fn register<S: Store>(
 
 async fn answer<S: Store>(endpoints: &Endpoints<S>, request: Request) -> Result<Response, Refusal> {
     let (parts, body) = request.into_parts();
-    let presented = authorization(&parts.headers).map_err(|_| Error::BadOperatorToken)?;
-    credentials::check_operator(presented, &endpoints.operator)?;
+    let presented = authorization(&parts.headers).map_err(|_| Error::BadOperatorToken);
+    if let Err(e) = presented.and_then(|p| credentials::check_operator(p, &endpoints.operator)) {
+        let peer = parts.extensions.get::<PeerAddr>().map(|p| p.0.ip());
+        crate::audit::operator_auth_failed("http", super::REGISTER_PATH, peer);
+        return Err(e.into());
+    }
     form::expect_media(&parts.headers, "application/json")?;
     let body = form::body(body).await?;
     let metadata: Metadata = serde_json::from_slice(&body)

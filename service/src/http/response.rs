@@ -8,6 +8,7 @@ use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, RETRY_AFTER, WWW_
 use http::{HeaderValue, StatusCode};
 
 use crate::authority::{Error, ErrorKind};
+use crate::meter::Outcome;
 
 /// The `WWW-Authenticate` challenge of a failed client authentication (RFC 6749 §5.2).
 pub const BASIC_CHALLENGE: &str = "Basic realm=\"tessera\"";
@@ -40,12 +41,15 @@ pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
     response
 }
 
-/// `{"error", "error_description"}` with `status`.
-pub fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    json(
+/// `{"error", "error_description"}` with `status`; `error` is also the answer's
+/// [`Outcome`] in the request metrics.
+pub fn oauth_error(status: StatusCode, error: &'static str, description: &str) -> Response {
+    let mut response = json(
         status,
         &serde_json::json!({ "error": error, "error_description": description }),
-    )
+    );
+    response.extensions_mut().insert(Outcome(error));
+    response
 }
 
 /// The answer to a domain error. `challenge`: the `WWW-Authenticate` value for an

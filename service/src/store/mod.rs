@@ -12,6 +12,7 @@
 
 mod backend;
 mod file;
+mod metered;
 mod overlay;
 pub mod postgres;
 mod record;
@@ -27,6 +28,7 @@ use tessera_core::{ClientId, GrantId, TokenId};
 
 pub use self::backend::Backend;
 pub use self::file::{CheckedFile, FileError, KeyRecord};
+pub use self::metered::Metered;
 pub use self::postgres::{PostgresStore, PostgresUrl};
 pub use self::record::ClientRecord;
 pub use self::redb::{DATABASE_FILE, RedbStore};

@@ -112,8 +112,10 @@ fn write_batches(db: &Database, jobs: &mpsc::Receiver<Box<dyn Job>>) {
             }
             tx.commit().map_err(|e| e.to_string())
         })();
-        if let Err(why) = &committed {
-            tracing::error!(error = %why, writes = batch.len(), "batch not committed");
+        match &committed {
+            // Recorded before anyone is answered: a caller that scrapes next sees its batch.
+            Ok(()) => crate::meter::batch_committed(batch.len()),
+            Err(why) => tracing::error!(error = %why, writes = batch.len(), "batch not committed"),
         }
         for job in batch {
             job.answer(committed.as_ref().map(|_| ()).map_err(String::as_str));
