@@ -13,6 +13,7 @@ pub const fn code_of(kind: ErrorKind) -> Code {
         | ErrorKind::UnsupportedGrantType
         | ErrorKind::UnsupportedResponseType => Code::InvalidArgument,
         ErrorKind::InvalidClient => Code::Unauthenticated,
+        ErrorKind::NotFound => Code::NotFound,
         // Not UNAUTHENTICATED: the credentials may be right, the client must wait.
         ErrorKind::Throttled => Code::ResourceExhausted,
         ErrorKind::InvalidGrant | ErrorKind::UnauthorizedClient => Code::PermissionDenied,

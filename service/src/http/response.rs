@@ -24,6 +24,7 @@ pub const fn status(kind: ErrorKind) -> StatusCode {
         | ErrorKind::UnsupportedResponseType
         | ErrorKind::InvalidScope => StatusCode::BAD_REQUEST,
         ErrorKind::InvalidClient => StatusCode::UNAUTHORIZED,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
         ErrorKind::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
