@@ -1,8 +1,10 @@
 //! The `tessera` command line: `serve`, `check`, `keys add | activate | retire | rotate`, and
 //! client commands that call a running server (`register`, `issue-code`, `login`, `exchange`,
-//! `introspect`, `revoke`, `health`, `pkce`, `demo`).
+//! `introspect`, `revoke`, `health`, `pkce`, `demo`) and the operator's
+//! `clients list | show | update | delete | rotate-secret`.
 
 pub mod client;
+pub mod clients;
 pub mod demo;
 mod gateway;
 
@@ -63,6 +65,12 @@ pub enum Command {
     },
     /// Register a client (operator).
     Register(client::RegisterArgs),
+    /// List, show, update or delete registered clients, or rotate a secret (operator).
+    Clients {
+        /// The client operation.
+        #[command(subcommand)]
+        command: clients::ClientsCommand,
+    },
     /// Issue an authorization code for a signed-in user (operator).
     IssueCode(client::IssueCodeArgs),
     /// Read, accept or reject a login challenge: what a login app does (operator).
@@ -319,6 +327,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: KeysCommand::ExportGateway { data_dir, out },
         } => gateway::run(&data_dir, out.as_deref()),
         Command::Register(args) => client::register(args).await,
+        Command::Clients { command } => clients::run(command).await,
         Command::IssueCode(args) => client::issue_code(args).await,
         Command::Login { command } => client::login(command).await,
         Command::Exchange(args) => client::exchange(args).await,

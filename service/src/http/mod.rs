@@ -11,6 +11,7 @@
 //! | [`INTROSPECT_PATH`] | POST | RFC 7662 §2 |
 //! | [`REVOKE_PATH`] | POST | RFC 7009 §2 |
 //! | [`REGISTER_PATH`] | POST | RFC 7591 §3 |
+//! | [`CLIENT_PATH`] | GET, PUT, DELETE | RFC 7592 §2 (operator token) |
 
 mod authorize;
 mod client_auth;
@@ -43,6 +44,8 @@ pub const INTROSPECT_PATH: &str = "/introspect";
 pub const REVOKE_PATH: &str = "/revoke";
 /// The dynamic client registration endpoint (RFC 7591 §3).
 pub const REGISTER_PATH: &str = "/register";
+/// The client configuration endpoint (RFC 7592 §2), one per registered client.
+pub const CLIENT_PATH: &str = "/register/{client_id}";
 /// Largest request body any endpoint reads; past it the answer is `413`.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
@@ -79,6 +82,15 @@ pub fn router<S: Store>(authority: Arc<Authority<S>>, operator: Arc<OperatorToke
         )
         .route(REVOKE_PATH, only(post(revoke::revoke::<S>), "POST"))
         .route(REGISTER_PATH, only(post(register::register::<S>), "POST"))
+        .route(
+            CLIENT_PATH,
+            only(
+                get(register::read::<S>)
+                    .put(register::update::<S>)
+                    .delete(register::delete::<S>),
+                "GET, PUT, DELETE",
+            ),
+        )
         .fallback(|| async { response::not_found() })
         .with_state(Arc::new(Endpoints {
             authority,
