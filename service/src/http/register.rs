@@ -38,9 +38,7 @@ pub(super) async fn register<S: Store>(
     State(endpoints): State<Shared<S>>,
     request: Request,
 ) -> Response {
-    answer(&endpoints, request)
-        .await
-        .unwrap_or_else(refused)
+    answer(&endpoints, request).await.unwrap_or_else(refused)
 }
 
 async fn answer<S: Store>(endpoints: &Endpoints<S>, request: Request) -> Result<Response, Refusal> {
@@ -147,7 +145,11 @@ pub(super) async fn update<S: Store>(
         let (parts, body) = request.into_parts();
         check_operator(&endpoints, &parts.headers)?;
         let metadata = read_metadata(&parts.headers, body).await?;
-        if metadata.client_id.as_ref().is_some_and(|id| *id != client_id) {
+        if metadata
+            .client_id
+            .as_ref()
+            .is_some_and(|id| *id != client_id)
+        {
             return Err(Error::InvalidField("client_id").into());
         }
         let current = endpoints.authority.client(&client_id).await?;
