@@ -121,7 +121,7 @@ async fn get_client_shows_rfc7591_metadata_and_list_clients_pages_in_id_order() 
     let spa = get(&server, &public.client_id).await.unwrap();
     assert_eq!(spa.token_endpoint_auth_method, "none");
 
-    let mut sorted = vec![app.client_id, public.client_id, third.client_id];
+    let mut sorted = [app.client_id, public.client_id, third.client_id];
     sorted.sort();
     let mut api = server.client().await;
     let list = |page_size, page_token: &str| {
@@ -810,6 +810,6 @@ async fn tessera_clients_list_show_update_rotate_secret_and_delete() {
         .iter()
         .map(|c| c["client_id"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(ids, [other.client_id.clone()]);
+    assert_eq!(ids, [other.client_id]);
     server.stop().await;
 }

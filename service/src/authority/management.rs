@@ -148,7 +148,7 @@ impl<S: Store> Authority<S> {
             let old = current.verifier.clone().ok_or(Error::PublicClientSecret)?;
             Ok(ClientRecord {
                 verifier: Some(verifier.clone()),
-                previous: (grace_seconds > 0).then(|| PreviousSecret {
+                previous: (grace_seconds > 0).then_some(PreviousSecret {
                     verifier: old,
                     until,
                 }),
