@@ -56,6 +56,12 @@ mod tests {
                 Code::ResourceExhausted,
                 "invalid_client: too many failed authentications",
             ),
+            (Error::NoSuchClient, Code::NotFound, "not_found: "),
+            (
+                Error::GrantNoLongerAllowed,
+                Code::PermissionDenied,
+                "invalid_grant: the client's registration no longer allows",
+            ),
             (
                 Error::UnsupportedGrantType,
                 Code::InvalidArgument,

@@ -163,5 +163,9 @@ mod tests {
             error(&Error::Throttled, None).status(),
             StatusCode::TOO_MANY_REQUESTS
         );
+        assert_eq!(
+            error(&Error::NoSuchClient, None).status(),
+            StatusCode::NOT_FOUND
+        );
     }
 }
