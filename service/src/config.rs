@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use tessera_core::MAX_CODE_LIFETIME;
 
 use crate::listener::Limits;
+use crate::store::PostgresUrl;
 
 /// Where the server's state lives: the one choice of storage backend (the server and its
 /// handlers never name one).
@@ -18,6 +19,13 @@ pub enum StoreConfig {
         /// The data directory.
         data_dir: PathBuf,
     },
+    /// A PostgreSQL database that a fleet of instances shares
+    /// ([`PostgresStore`](crate::store::PostgresStore)); the instances load the same key files
+    /// ([`Config::key_files`]).
+    Postgres {
+        /// Where the database is (its `Debug` hides the password).
+        url: PostgresUrl,
+    },
 }
 
 impl StoreConfig {
@@ -25,6 +33,7 @@ impl StoreConfig {
     pub fn data_dir(&self) -> Option<&Path> {
         match self {
             Self::Embedded { data_dir } => Some(data_dir),
+            Self::Postgres { .. } => None,
         }
     }
 }
@@ -78,7 +87,7 @@ pub struct Config {
     pub refresh_max_lifetime: u32,
     /// Wrong secrets for one client allowed per window; past it further wrong secrets are
     /// answered `RESOURCE_EXHAUSTED` after a delay, while the right secret keeps working
-    /// ([`Authority`](crate::Authority) keeps these counts).
+    /// (the store counts them, for every instance that shares it).
     pub failed_auth_limit: u32,
     /// Wrong secrets from one source address (an IPv6 /64) allowed per window, for any clients;
     /// past it, the same as `failed_auth_limit`.

@@ -24,7 +24,7 @@ use crate::keys::{self, KeySource};
 use crate::limit::SizeLimitLayer;
 use crate::listener::{self, Protocols};
 use crate::rng::SharedRng;
-use crate::store::{Backend, Store};
+use crate::store::{Backend, PostgresStore, Store, StoreError};
 use tessera_core::{KeyId, Keyring};
 
 /// Largest request message accepted by every service: ample for any Tessera request (the largest,
@@ -46,6 +46,13 @@ pub enum ServerError {
     Entropy(getrandom::Error),
     /// The data directory is missing a part, damaged or mismatched.
     DataDir(DataDirError),
+    /// The store could not be opened (PostgreSQL unreachable, refusing, or newer).
+    Store {
+        /// Where it is, without the password.
+        url: String,
+        /// Why.
+        source: StoreError,
+    },
     /// The reflection service could not be built.
     Reflection(tonic_reflection::server::Error),
     /// The listener failed.
@@ -58,6 +65,7 @@ impl core::fmt::Display for ServerError {
             Self::Config(e) => write!(f, "{e}"),
             Self::Entropy(e) => write!(f, "no entropy from the operating system: {e}"),
             Self::DataDir(e) => write!(f, "{e}"),
+            Self::Store { url, source } => write!(f, "cannot open the store at {url}: {source}"),
             Self::Reflection(e) => write!(f, "cannot build the reflection service: {e}"),
             Self::Io(e) => write!(f, "{e}"),
         }
@@ -70,6 +78,7 @@ impl core::error::Error for ServerError {
             Self::Config(e) => Some(e),
             Self::Entropy(e) => Some(e),
             Self::DataDir(e) => Some(e),
+            Self::Store { source, .. } => Some(source),
             Self::Reflection(e) => Some(e),
             Self::Io(e) => Some(e),
         }
@@ -163,7 +172,9 @@ pub struct Server<S = Backend> {
 impl Server {
     /// Opens the configured store. For [`StoreConfig::Embedded`], the data directory
     /// ([`datadir::open`]): creates all of it on first start, else checks every part and
-    /// refuses a missing, damaged or mismatched one, changing nothing.
+    /// refuses a missing, damaged or mismatched one, changing nothing. For
+    /// [`StoreConfig::Postgres`], the database (creating or upgrading its schema) and the key
+    /// files of `config.key_files` ([`datadir::open_shared`]).
     ///
     /// # Errors
     /// A bad setting, or a data directory problem naming the file and the fix.
@@ -180,6 +191,25 @@ impl Server {
         config.validate().map_err(ServerError::Config)?;
         let rng = SharedRng::from_os().map_err(ServerError::Entropy)?;
         let (keyring, (ids, active), operator, store, load) = match &config.store {
+            StoreConfig::Postgres { url } => {
+                let store = PostgresStore::open(url)
+                    .map_err(|source| ServerError::Store {
+                        url: url.redacted().to_owned(),
+                        source,
+                    })?
+                    .with_clock(Arc::clone(&clock));
+                let datadir::SharedKeys {
+                    keyring,
+                    ids,
+                    operator,
+                } = datadir::open_shared(&config, &rng, clock.now(), &store)?;
+                let recorder = store.clone();
+                let settings = config.clone();
+                let load: Arc<LoadKeys> = Arc::new(move |path: &Path, now: u64| {
+                    datadir::reload_shared(path, &recorder, &settings, now)
+                });
+                (keyring, ids, operator, Backend::from(store), load)
+            }
             StoreConfig::Embedded { data_dir } => {
                 let datadir::Opened {
                     keyring,
@@ -358,7 +388,6 @@ async fn purge_forever<S: Store>(authority: Arc<Authority<S>>) {
     loop {
         ticks.tick().await;
         let now = authority.now();
-        authority.purge_throttles(now);
         match authority.store().purge_expired(now).await {
             Ok(0) => {}
             Ok(purged) => tracing::debug!(purged, "purged expired entries"),

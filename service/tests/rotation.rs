@@ -32,9 +32,20 @@ struct Serve {
 impl Serve {
     /// Starts `tessera serve` on `data_dir` with the shared files, and waits until it answers.
     async fn start(data_dir: &Path, keys: &Path, operator_token: &Path) -> Self {
+        Self::start_with(data_dir, keys, operator_token, &[]).await
+    }
+
+    /// [`start`](Self::start) with `extra` flags (`--store postgres://…`).
+    async fn start_with(
+        data_dir: &Path,
+        keys: &Path,
+        operator_token: &Path,
+        extra: &[&str],
+    ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
             .env_clear()
             .args(["serve", "--listen", "127.0.0.1:0", "--http-listen", "off"])
+            .args(extra)
             .args(["--log-level", "info"])
             .arg("--data-dir")
             .arg(data_dir)
@@ -445,4 +456,63 @@ fn keys_commands_refuse_unknown_ids_the_active_key_and_missing_or_damaged_files(
         "{stderr}"
     );
     assert_eq!(std::fs::read(&keys_file).unwrap(), b"1 AAAA\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_on_postgres_rotates_with_sighup_under_load_and_fails_no_verification() {
+    let root = tempfile::tempdir().unwrap();
+    let (keys_file, token_file) = shared_files(root.path());
+    let url = tessera_testkit::postgres::TestPostgres::shared().database();
+    let store = ["--store", url.redacted()];
+    let a = Serve::start_with(&root.path().join("a"), &keys_file, &token_file, &store).await;
+    let b = Serve::start_with(&root.path().join("b"), &keys_file, &token_file, &store).await;
+    assert!(!root.path().join("a").join("tessera.redb").exists());
+    let operator = bearer(&token_file);
+    let app = register(&a, &operator).await;
+    let first = mint(&mut b.api().await, &operator, &app).await.unwrap();
+    let held = Arc::new(RwLock::new(first.clone()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (failures, calls) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let mut workers = load(&a, &operator, &app, &held, &stop, &failures, &calls);
+    workers.extend(load(&b, &operator, &app, &held, &stop, &failures, &calls));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Add, SIGHUP both; activate, SIGHUP both: each reload re-checks the file against the
+    // database's records.
+    assert_eq!(ok(&keys(&["add"], &keys_file)).trim(), "2");
+    for serve in [&a, &b] {
+        let line = serve.hangup("reloaded the keys file", 1).await;
+        assert!(
+            line.contains("keys=1, 2") && line.contains("active=1"),
+            "{line}"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    ok(&keys(&["activate", "2"], &keys_file));
+    for serve in [&a, &b] {
+        let line = serve.hangup("reloaded the keys file", 2).await;
+        assert!(line.contains("active=2"), "{line}");
+    }
+    let second = mint(&mut a.api().await, &operator, &app).await.unwrap();
+    assert_eq!(key_id(&second), 2);
+    assert!(active(&mut b.api().await, &app, &first).await);
+    assert!(active(&mut b.api().await, &app, &second).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let calls = calls.load(Ordering::Relaxed);
+    assert!(calls > 40, "the load made only {calls} calls");
+    assert_eq!(failures.load(Ordering::Relaxed), 0, "of {calls} calls");
+    a.stop();
+    b.stop();
+    // A restart accepts what the reloads recorded in the database.
+    let a = Serve::start_with(&root.path().join("a"), &keys_file, &token_file, &store).await;
+    assert_eq!(
+        key_id(&mint(&mut a.api().await, &operator, &app).await.unwrap()),
+        2
+    );
+    a.stop();
 }

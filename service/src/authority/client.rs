@@ -10,7 +10,7 @@ use tessera_core::{ClientId, ClientSecret, Keyring, SecretVerifier};
 use super::throttle::source_key;
 use super::{Authority, Error};
 use crate::credentials::BasicCredentials;
-use crate::store::{ClientRecord, Store};
+use crate::store::{ClientRecord, FailedAuthKey, Store};
 
 /// How long a failed authentication waits for its answer once its client or its source is
 /// throttled: a guesser's stream is held, a right secret is never delayed.
@@ -80,7 +80,7 @@ impl<S: Store> Authority<S> {
     /// address, where the transport knows it.
     ///
     /// A presented secret is always checked, and a right one always accepted: the throttles
-    /// ([`Throttle`](super::throttle::Throttle)) only answer wrong ones. A wrong secret for a
+    /// ([`throttle`](super::throttle)) only answer wrong ones. A wrong secret for a
     /// registered client counts against the client and against the source; once either has
     /// used up its failures in the window, further wrong secrets are answered
     /// [`Error::Throttled`] after [`THROTTLED_DELAY`]. So nobody can lock a client out, and
@@ -154,25 +154,46 @@ impl<S: Store> Authority<S> {
         }
     }
 
-    /// Counts a wrong secret for `client` from `peer`, and answers it.
+    /// Counts a wrong secret for `client` from `peer` in the store (so every instance sharing
+    /// it counts together), and answers it.
     async fn failed(&self, client: ClientId, peer: Option<IpAddr>) -> Error {
         let now = self.now();
+        let window = self.config.failed_auth_window;
         let peer_text = peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string());
-        let client_was = self.clients.allows(&client, now);
-        if self.clients.record_failure(client, now) {
+        // The failures in the window, this one included; the key was not throttled before it
+        // while they are at most the limit.
+        let client_failures = match self
+            .store
+            .record_failed_auth(FailedAuthKey::Client(client), now, window)
+            .await
+        {
+            Ok(failures) => failures,
+            Err(e) => return e.into(),
+        };
+        let limit = self.config.failed_auth_limit;
+        if client_failures == limit {
             tracing::warn!(client_id = %client, peer = %peer_text,
                 "too many failed authentications: client throttled");
         }
-        let source = peer.map(source_key);
-        let source_was = source.is_none_or(|s| self.sources.allows(&s, now));
-        if let Some(source) = source
-            && self.sources.record_failure(source, now)
-        {
-            tracing::warn!(client_id = %client, peer = %peer_text,
-                "too many failed authentications: source throttled");
+        let mut source_was = true;
+        if let Some(source) = peer.map(source_key) {
+            let failures = match self
+                .store
+                .record_failed_auth(FailedAuthKey::Source(source), now, window)
+                .await
+            {
+                Ok(failures) => failures,
+                Err(e) => return e.into(),
+            };
+            let limit = self.config.failed_auth_source_limit;
+            if failures == limit {
+                tracing::warn!(client_id = %client, peer = %peer_text,
+                    "too many failed authentications: source throttled");
+            }
+            source_was = failures <= limit;
         }
         tracing::debug!(client_id = %client, peer = %peer_text, "client authentication failed");
-        if client_was && source_was {
+        if client_failures <= limit && source_was {
             Error::BadCredentials
         } else {
             tokio::time::sleep(THROTTLED_DELAY).await;

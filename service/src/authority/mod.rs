@@ -21,7 +21,6 @@ mod revoke;
 mod throttle;
 mod token;
 
-use core::net::IpAddr;
 use std::sync::Arc;
 
 use tessera_core::Keyring;
@@ -36,7 +35,6 @@ pub use self::management::{
 };
 pub use self::protocol::{GrantType, TokenType, TokenTypeHint};
 pub use self::register::{MAX_CLIENT_NAME_LEN, MAX_REDIRECT_URIS, Registration};
-use self::throttle::Throttle;
 pub use self::token::{Issued, TokenRequest};
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -44,7 +42,7 @@ use crate::keys::KeySource;
 use crate::rng::SharedRng;
 use crate::store::Store;
 
-/// The token server: keys, storage, randomness, time, lifetimes and the failed-auth throttles.
+/// The token server: keys, storage (failed-auth counts included), randomness, time, lifetimes.
 #[derive(Debug)]
 pub struct Authority<S> {
     store: S,
@@ -52,8 +50,6 @@ pub struct Authority<S> {
     rng: SharedRng,
     clock: SharedClock,
     config: Config,
-    clients: Throttle<tessera_core::ClientId>,
-    sources: Throttle<IpAddr>,
 }
 
 impl<S: Store> Authority<S> {
@@ -66,16 +62,12 @@ impl<S: Store> Authority<S> {
         clock: SharedClock,
         config: Config,
     ) -> Self {
-        let clients = Throttle::new(config.failed_auth_limit, config.failed_auth_window);
-        let sources = Throttle::new(config.failed_auth_source_limit, config.failed_auth_window);
         Self {
             store,
             keys,
             rng,
             clock,
             config,
-            clients,
-            sources,
         }
     }
 
@@ -102,12 +94,6 @@ impl<S: Store> Authority<S> {
     /// The keyring for one request: loaded once, so a reload mid-request cannot mix key sets.
     fn keyring(&self) -> Arc<Keyring> {
         self.keys.current()
-    }
-
-    /// Forgets the failed-auth windows closed at `now`.
-    pub fn purge_throttles(&self, now: u64) {
-        self.clients.purge(now);
-        self.sources.purge(now);
     }
 
     fn family_expiry(&self, now: u64) -> u64 {

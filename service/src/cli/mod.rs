@@ -31,6 +31,7 @@ pub(crate) use say;
 use crate::config::{Config, KeyFiles, StoreConfig};
 use crate::keys::KeysFile;
 use crate::listener::{self, Limits};
+use crate::store::PostgresUrl;
 use tessera_core::KeyId;
 
 /// Tessera: an OAuth 2.0 token server over gRPC.
@@ -198,9 +199,16 @@ pub struct ServeArgs {
     #[arg(long, env = "TESSERA_HTTP_LISTEN", default_value = "127.0.0.1:8080",
           value_parser = parse_http_listen)]
     pub http_listen: HttpListen,
-    /// Directory of the database, master keys and operator token.
+    /// Directory of the database, master keys and operator token (with --store postgres://,
+    /// of the keys and operator token only: the same files on every instance).
     #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
     pub data_dir: PathBuf,
+    /// The store: absent, the embedded database in --data-dir; `postgres://USER@HOST:PORT/DB`,
+    /// a PostgreSQL database that several instances share. Pass a URL holding a password in
+    /// the environment, not on the command line.
+    #[arg(long, env = "TESSERA_STORE", value_name = "URL", hide_env_values = true,
+          value_parser = StoreUrlParser)]
+    pub store: Option<PostgresUrl>,
     /// Where the keys and operator token are, if not in the data directory.
     #[command(flatten)]
     pub files: KeyFileArgs,
@@ -278,8 +286,11 @@ impl ServeArgs {
     /// The server configuration these flags describe.
     pub fn config(&self) -> Config {
         Config {
-            store: StoreConfig::Embedded {
-                data_dir: self.data_dir.clone(),
+            store: match &self.store {
+                None => StoreConfig::Embedded {
+                    data_dir: self.data_dir.clone(),
+                },
+                Some(url) => StoreConfig::Postgres { url: url.clone() },
             },
             key_files: self.files.resolve(&self.data_dir),
             issuer: self.issuer.clone(),
@@ -300,6 +311,36 @@ impl ServeArgs {
                 keepalive: Duration::from_secs(self.keepalive.into()),
             },
         }
+    }
+}
+
+/// Parses `--store`; its errors never repeat the value (it may hold a password).
+#[derive(Clone, Copy, Debug)]
+pub struct StoreUrlParser;
+
+impl clap::builder::TypedValueParser for StoreUrlParser {
+    type Value = PostgresUrl;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<PostgresUrl, clap::Error> {
+        let invalid = |why: &str| {
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("--store: {why}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value.to_str().ok_or_else(|| invalid("not UTF-8"))?;
+        if !PostgresUrl::is_postgres(text) {
+            return Err(invalid(
+                "expected postgres://USER@HOST:PORT/DB (leave it out for the embedded store)",
+            ));
+        }
+        PostgresUrl::parse(text).map_err(|e| invalid(&e.to_string()))
     }
 }
 

@@ -52,6 +52,22 @@ pub enum DataDirError {
         /// What it lacks or what to do.
         advice: &'static str,
     },
+    /// A fleet's database already records keys (or holds clients), and this instance's data
+    /// directory has no keys file: it must get the fleet's files, never new ones.
+    SharedKeysMissing {
+        /// The keys file that is missing.
+        keys: PathBuf,
+        /// The database (its URL without the password).
+        database: PathBuf,
+    },
+    /// A fleet's database holds clients but records no key: no keys file can be shown to be
+    /// the one that hashed their secrets.
+    UnrecordedDatabase {
+        /// The keys file.
+        keys: PathBuf,
+        /// The database (its URL without the password).
+        database: PathBuf,
+    },
     /// The database is missing beside the keys.
     DatabaseMissing {
         /// The database file.
@@ -209,6 +225,21 @@ impl core::fmt::Display for DataDirError {
                 path.display()
             ),
             Self::Incomplete { dir } => write!(f, "{} is incomplete", dir.display()),
+            Self::SharedKeysMissing { keys, database } => write!(
+                f,
+                "{} records the keys of a fleet but {} does not exist: give this instance the \
+                 fleet's keys file (--keys-file, or a copy with mode 0600), and its operator \
+                 token file; a new key would not verify what the fleet issued",
+                database.display(),
+                keys.display()
+            ),
+            Self::UnrecordedDatabase { keys, database } => write!(
+                f,
+                "{} holds clients but records no master key, so {} cannot be shown to be the \
+                 key that hashed their secrets; {RESTORE_KEYS}",
+                database.display(),
+                keys.display()
+            ),
             Self::SecretFile { path, source } => match source.kind() {
                 // Our own messages already name the file.
                 io::ErrorKind::InvalidData | io::ErrorKind::PermissionDenied
@@ -314,6 +345,8 @@ impl core::error::Error for DataDirError {
             | Self::KeysMissing { .. }
             | Self::OperatorTokenMissing { .. }
             | Self::Incomplete { .. }
+            | Self::SharedKeysMissing { .. }
+            | Self::UnrecordedDatabase { .. }
             | Self::KeyMismatch { .. }
             | Self::UnrecordedKey { .. }
             | Self::KeyMissing { .. }

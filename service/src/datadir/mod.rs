@@ -36,8 +36,10 @@ use crate::rng::SharedRng;
 use crate::store::{CheckedFile, DATABASE_FILE, KeyRecord, RedbStore};
 
 mod error;
+mod shared;
 
 pub use self::error::DataDirError;
+pub use self::shared::{SharedKeys, open_shared, reload_shared};
 
 /// The three parts of a data directory.
 #[derive(Debug)]

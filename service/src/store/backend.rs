@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use tessera_core::{ClientId, GrantId, TokenId};
 
-use super::{ClientRecord, RedbStore, Rotation, Spend, Store, StoreError};
+use super::{
+    ClientRecord, FailedAuthKey, PostgresStore, RedbStore, Rotation, Spend, Store, StoreError,
+};
 
 /// One of the storage backends.
 #[derive(Clone, Debug)]
@@ -14,6 +16,14 @@ use super::{ClientRecord, RedbStore, Rotation, Spend, Store, StoreError};
 pub enum Backend {
     /// The embedded redb database.
     Embedded(RedbStore),
+    /// A PostgreSQL database, shared by a fleet.
+    Postgres(PostgresStore),
+}
+
+impl From<PostgresStore> for Backend {
+    fn from(store: PostgresStore) -> Self {
+        Self::Postgres(store)
+    }
 }
 
 impl From<RedbStore> for Backend {
@@ -26,12 +36,14 @@ impl Store for Backend {
     async fn insert_client(&self, record: ClientRecord) -> Result<(), StoreError> {
         match self {
             Self::Embedded(s) => s.insert_client(record).await,
+            Self::Postgres(s) => s.insert_client(record).await,
         }
     }
 
     async fn client(&self, id: ClientId) -> Result<Option<Arc<ClientRecord>>, StoreError> {
         match self {
             Self::Embedded(s) => s.client(id).await,
+            Self::Postgres(s) => s.client(id).await,
         }
     }
 
@@ -42,12 +54,14 @@ impl Store for Backend {
     ) -> Result<bool, StoreError> {
         match self {
             Self::Embedded(s) => s.replace_client(current, new).await,
+            Self::Postgres(s) => s.replace_client(current, new).await,
         }
     }
 
     async fn delete_client(&self, id: ClientId) -> Result<bool, StoreError> {
         match self {
             Self::Embedded(s) => s.delete_client(id).await,
+            Self::Postgres(s) => s.delete_client(id).await,
         }
     }
 
@@ -58,6 +72,7 @@ impl Store for Backend {
     ) -> Result<Vec<ClientRecord>, StoreError> {
         match self {
             Self::Embedded(s) => s.clients_page(after, limit).await,
+            Self::Postgres(s) => s.clients_page(after, limit).await,
         }
     }
 
@@ -70,6 +85,10 @@ impl Store for Backend {
     ) -> Result<Spend, StoreError> {
         match self {
             Self::Embedded(s) => {
+                s.spend_code(grant, code_expires_at, family_expires_at, family_deadline)
+                    .await
+            }
+            Self::Postgres(s) => {
                 s.spend_code(grant, code_expires_at, family_expires_at, family_deadline)
                     .await
             }
@@ -97,6 +116,17 @@ impl Store for Backend {
                 )
                 .await
             }
+            Self::Postgres(s) => {
+                s.rotate_refresh(
+                    grant,
+                    generation,
+                    family_expires_at,
+                    deadline_if_none,
+                    revoke_until,
+                    now,
+                )
+                .await
+            }
         }
     }
 
@@ -107,18 +137,21 @@ impl Store for Backend {
     ) -> Result<Option<u32>, StoreError> {
         match self {
             Self::Embedded(s) => s.refresh_generation(grant, now).await,
+            Self::Postgres(s) => s.refresh_generation(grant, now).await,
         }
     }
 
     async fn revoke_grant(&self, grant: GrantId, until: u64) -> Result<(), StoreError> {
         match self {
             Self::Embedded(s) => s.revoke_grant(grant, until).await,
+            Self::Postgres(s) => s.revoke_grant(grant, until).await,
         }
     }
 
     async fn revoke_token(&self, token: TokenId, until: u64) -> Result<(), StoreError> {
         match self {
             Self::Embedded(s) => s.revoke_token(token, until).await,
+            Self::Postgres(s) => s.revoke_token(token, until).await,
         }
     }
 
@@ -130,12 +163,26 @@ impl Store for Backend {
     ) -> Result<bool, StoreError> {
         match self {
             Self::Embedded(s) => s.is_revoked(grant, token, now).await,
+            Self::Postgres(s) => s.is_revoked(grant, token, now).await,
+        }
+    }
+
+    async fn record_failed_auth(
+        &self,
+        key: FailedAuthKey,
+        now: u64,
+        window: u32,
+    ) -> Result<u32, StoreError> {
+        match self {
+            Self::Embedded(s) => s.record_failed_auth(key, now, window).await,
+            Self::Postgres(s) => s.record_failed_auth(key, now, window).await,
         }
     }
 
     async fn purge_expired(&self, now: u64) -> Result<u64, StoreError> {
         match self {
             Self::Embedded(s) => s.purge_expired(now).await,
+            Self::Postgres(s) => s.purge_expired(now).await,
         }
     }
 }

@@ -1,16 +1,25 @@
 //! The service's durable state behind one trait: registered clients, the spent-code ledger
 //! (RFC 6749 §4.1.2: codes are single-use), revocations (RFC 7009) and refresh-token families.
 //!
+//! (RFC 6749 §4.1.2: codes are single-use), revocations (RFC 7009), refresh-token families and
+//! the failed-auth counts (RFC 6749 §10.10).
+//!
 //! Every entry except a client carries an expiry (unix seconds) after which the token it covers no
 //! longer verifies anyway, so [`Store::purge_expired`] keeps the state bounded.
+//!
+//! Two backends: the embedded redb file ([`RedbStore`], one process) and PostgreSQL
+//! ([`PostgresStore`], a fleet of instances sharing one database).
 
 mod backend;
 mod file;
 mod overlay;
+pub mod postgres;
 mod record;
 mod redb;
+mod throttle;
 
 use core::future::Future;
+use core::net::IpAddr;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -18,6 +27,7 @@ use tessera_core::{ClientId, GrantId, TokenId};
 
 pub use self::backend::Backend;
 pub use self::file::{CheckedFile, FileError, KeyRecord};
+pub use self::postgres::{PostgresStore, PostgresUrl};
 pub use self::record::{ClientRecord, PreviousSecret};
 pub use self::redb::{DATABASE_FILE, RedbStore};
 
@@ -75,6 +85,16 @@ pub enum Rotation {
     Reused,
     /// The family is unknown, expired, past its absolute deadline, or revoked.
     Unknown,
+}
+
+/// What a failed client authentication is counted against (RFC 6749 §10.10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FailedAuthKey {
+    /// The client whose secret was wrong.
+    Client(ClientId),
+    /// The source it came from: an IPv4 address, or an IPv6 /64 network (the authority
+    /// reduces an address to its key).
+    Source(IpAddr),
 }
 
 /// The storage the handlers use. Every method that returns `Ok` after a write has made that write
@@ -211,8 +231,25 @@ pub trait Store: Send + Sync + 'static {
         now: u64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// Counts a failed authentication against `key` at `now`, and returns the failures of its
+    /// window, this one included: the window open at `now`, or a new one of `window` seconds
+    /// that this failure starts. Counts are atomic: of `n` concurrent failures in one window,
+    /// the answers are `1..=n`. A backend that several processes share counts for all of them
+    /// (so a fleet of N instances does not allow N times a limit); one that a single process
+    /// opens may count in memory.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend fails.
+    fn record_failed_auth(
+        &self,
+        key: FailedAuthKey,
+        now: u64,
+        window: u32,
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+
     /// Deletes the spent codes, revocations, families and family deadlines that expired more
-    /// than [`PURGE_MARGIN`] before `now`, returning how many entries went.
+    /// than [`PURGE_MARGIN`] before `now`, and the failed-auth windows closed at `now`,
+    /// returning how many entries went. Several instances may purge one store at once.
     ///
     /// # Errors
     /// [`StoreError`] if the backend fails.

@@ -21,9 +21,10 @@ use redb::{
 use tessera_core::{ClientId, GrantId, ID_LEN, TokenId};
 use tokio::sync::oneshot;
 
+use super::throttle::LocalFailures;
 use super::{
-    ClientRecord, FileError, Inspect, PURGE_MARGIN, RefreshFamily, Rotation, Spend, Store,
-    StoreError, StoreSnapshot,
+    ClientRecord, FailedAuthKey, FileError, Inspect, PURGE_MARGIN, RefreshFamily, Rotation, Spend,
+    Store, StoreError, StoreSnapshot,
 };
 use crate::clock::{SharedClock, SystemClock};
 
@@ -145,6 +146,8 @@ pub struct RedbStore {
     clients: Arc<ClientCache>,
     /// What "now" is when a spend commits ([`Store::spend_code`]).
     clock: SharedClock,
+    /// Failed-auth counts: in memory, as only this process opens the file.
+    failures: Arc<LocalFailures>,
 }
 
 /// Decoded client records by id. Written through after each commit, so it never holds a record
@@ -297,6 +300,7 @@ impl RedbStore {
             }),
             clients: Arc::default(),
             clock: SystemClock::shared(),
+            failures: Arc::default(),
         })
     }
 
@@ -607,7 +611,17 @@ impl Store for RedbStore {
         .await
     }
 
+    async fn record_failed_auth(
+        &self,
+        key: FailedAuthKey,
+        now: u64,
+        window: u32,
+    ) -> Result<u32, StoreError> {
+        Ok(self.failures.record(key, now, window))
+    }
+
     async fn purge_expired(&self, now: u64) -> Result<u64, StoreError> {
+        let windows = self.failures.purge(now);
         let kept = move |until: u64| until.saturating_add(PURGE_MARGIN) > now;
         self.write(move |tx| {
             let mut purged = 0u64;
@@ -627,7 +641,7 @@ impl Store for RedbStore {
             families.retain(|_, (_, expires_at)| kept(expires_at))?;
             purged = purged.saturating_add(before.saturating_sub(families.len()?));
             drop(families);
-            Ok(purged)
+            Ok(purged.saturating_add(windows))
         })
         .await
     }

@@ -3,6 +3,8 @@
 //!
 //! - `store`: the conformance suite every `Store` backend passes, run with one line,
 //!   `store_conformance!`.
+//! - `postgres`: a real PostgreSQL (CI's, or a throwaway one from the system's binaries) and
+//!   the suite's PostgreSQL backend.
 //! - `server`: a real server on 127.0.0.1:0, the operator token, `with_auth` and the requests of
 //!   the authorization-code flow (`TestServer::tokens` is the register→code→exchange preamble);
 //!   `h2raw`, a raw HTTP/2 peer for the transport-abuse tests; `http`, a real HTTP client for
@@ -29,6 +31,8 @@ pub mod h2raw;
 #[cfg(feature = "service")]
 pub mod http;
 pub mod pkce;
+#[cfg(feature = "service")]
+pub mod postgres;
 #[cfg(feature = "service")]
 pub mod server;
 #[cfg(feature = "service")]

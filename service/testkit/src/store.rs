@@ -18,7 +18,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tessera_core::{ClientId, GrantId, Scope, TokenId};
 use tessera_service::RedbStore;
 use tessera_service::store::{
-    ClientRecord, Inspect, PURGE_MARGIN, RefreshFamily, Rotation, Spend, Store, StoreSnapshot,
+    ClientRecord, FailedAuthKey, Inspect, PURGE_MARGIN, RefreshFamily, Rotation, Spend, Store,
+    StoreSnapshot,
 };
 
 /// A store under test and how to open it again.
@@ -83,6 +84,9 @@ macro_rules! store_conformance {
             a_client_is_replaced_only_if_unchanged_and_deleted_durably,
             clients_are_listed_in_pages_in_id_order,
             a_previous_secret_and_its_grace_survive_a_reopen,
+            failed_auths_count_per_key_within_a_window_and_restart_after_it,
+            of_64_concurrent_failed_auths_each_is_counted_once,
+            a_purge_forgets_closed_failed_auth_windows_only,
         );
     };
     (@tests $backend:expr; $($name:ident),* $(,)?) => {
@@ -897,4 +901,144 @@ pub async fn a_previous_secret_and_its_grace_survive_a_reopen(backend: &impl Bac
     drop(store);
     let store = backend.open().await;
     assert_eq!(*store.client(id).await.unwrap().unwrap(), ended);
+}
+
+/// The failed-auth key of client `n`.
+fn client_key(n: u8) -> FailedAuthKey {
+    FailedAuthKey::Client(ClientId::from_bytes([n; 16]))
+}
+
+/// Failures count per key within the window their first one opened (however many instances
+/// share the store: the count is the store's), and a failure after the window starts a new one.
+pub async fn failed_auths_count_per_key_within_a_window_and_restart_after_it(
+    backend: &impl Backend,
+) {
+    let store = backend.open().await;
+    let t = now();
+    let source = |s: &str| FailedAuthKey::Source(s.parse().unwrap());
+    let mut counts = Vec::new();
+    for at in [0, 10, 59] {
+        counts.push(
+            store
+                .record_failed_auth(client_key(1), t + at, 60)
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(counts, [1, 2, 3]);
+    // Other keys, of each kind, count on their own.
+    assert_eq!(
+        store
+            .record_failed_auth(client_key(2), t, 60)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .record_failed_auth(source("192.0.2.1"), t, 60)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .record_failed_auth(source("192.0.2.1"), t, 60)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .record_failed_auth(source("2001:db8::"), t, 60)
+            .await
+            .unwrap(),
+        1
+    );
+    // The window is the first failure's: at t + 60 it has closed, and this failure opens one.
+    assert_eq!(
+        store
+            .record_failed_auth(client_key(1), t + 60, 60)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .record_failed_auth(client_key(1), t + 119, 60)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .record_failed_auth(client_key(1), t + 120, 60)
+            .await
+            .unwrap(),
+        1
+    );
+    // A clock stepped back stays inside the open window.
+    assert_eq!(
+        store
+            .record_failed_auth(client_key(1), t, 60)
+            .await
+            .unwrap(),
+        2
+    );
+}
+
+/// 64 failures of one key at once: every one is counted once (the answers are 1 to 64), so a
+/// fleet's instances cannot each allow the limit.
+pub async fn of_64_concurrent_failed_auths_each_is_counted_once(backend: &impl Backend) {
+    let store = Arc::new(backend.open().await);
+    let t = now();
+    let failures: Vec<_> = (0..64)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.record_failed_auth(client_key(3), t, 60).await })
+        })
+        .collect();
+    let mut counts = Vec::new();
+    for failure in failures {
+        counts.push(failure.await.unwrap().unwrap());
+    }
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=64).collect::<Vec<u32>>());
+}
+
+/// A purge forgets a failed-auth window once it closed, not before.
+pub async fn a_purge_forgets_closed_failed_auth_windows_only(backend: &impl Backend) {
+    let store = backend.open().await;
+    let t = now();
+    store
+        .record_failed_auth(client_key(4), t, 60)
+        .await
+        .unwrap();
+    store
+        .record_failed_auth(client_key(5), t + 30, 60)
+        .await
+        .unwrap();
+    assert_eq!(store.purge_expired(t + 59).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .record_failed_auth(client_key(4), t + 59, 60)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(store.purge_expired(t + 60).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .record_failed_auth(client_key(5), t + 60, 60)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .record_failed_auth(client_key(4), t + 60, 60)
+            .await
+            .unwrap(),
+        1
+    );
 }

@@ -1,7 +1,7 @@
 //! `tessera-load`: drives a Tessera server over gRPC and reports throughput and latency.
 //!
-//! It starts its own server on a free loopback port with a temporary data dir (or targets
-//! `--addr`), runs one scenario for a duration or a request count, and prints throughput,
+//! It starts its own server on a free loopback port with a temporary data dir (the embedded
+//! store, or `--store postgres://…`; or targets `--addr`), runs one scenario for a duration or a request count, and prints throughput,
 //! latency percentiles and errors. With `--baseline` it first runs `empty` (the health
 //! `Check` RPC, the transport floor) in the same invocation and prints the ratio to it.
 //! Exits non-zero if any request failed.
@@ -14,6 +14,8 @@ use core::time::Duration;
 use std::path::PathBuf;
 
 use clap::Parser;
+use tessera_service::cli::StoreUrlParser;
+use tessera_service::store::PostgresUrl;
 
 use report::Report;
 use scenario::Scenario;
@@ -54,6 +56,11 @@ struct Args {
     /// With --addr: the server's operator token file (`<data-dir>/operator_token`).
     #[arg(long)]
     operator_token_file: Option<PathBuf>,
+    /// The server it starts uses this PostgreSQL database (`postgres://USER@HOST:PORT/DB`, an
+    /// empty one: the first start records its new keys) instead of the embedded store.
+    #[arg(long, env = "TESSERA_STORE", hide_env_values = true, conflicts_with = "addr",
+          value_parser = StoreUrlParser)]
+    store: Option<PostgresUrl>,
 }
 
 /// How long or how much to run.
@@ -78,7 +85,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let target = match (&args.addr, &args.operator_token_file) {
         (Some(addr), Some(file)) => Target::remote(addr, file).await?,
-        _ => Target::start().await?,
+        _ => Target::start(args.store.as_ref()).await?,
     };
     let channels = target.channels(args.connections).await?;
 

@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use tessera_service::{Config, Server};
+use tessera_service::store::PostgresUrl;
+use tessera_service::{Config, Server, StoreConfig};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -25,10 +26,16 @@ struct Running {
 }
 
 impl Target {
-    /// Starts a server with the embedded store in a temporary data dir on 127.0.0.1:0.
-    pub(crate) async fn start() -> anyhow::Result<Self> {
+    /// Starts a server on 127.0.0.1:0 with the embedded store in a temporary data dir, or
+    /// with the PostgreSQL store `postgres` (an empty database: the keys go in the temporary
+    /// data dir).
+    pub(crate) async fn start(postgres: Option<&PostgresUrl>) -> anyhow::Result<Self> {
         let data_dir = tempfile::tempdir()?;
-        let server = Server::open(Config::new(data_dir.path()))?;
+        let mut config = Config::new(data_dir.path());
+        if let Some(url) = postgres {
+            config.store = StoreConfig::Postgres { url: url.clone() };
+        }
+        let server = Server::open(config)?;
         let operator = read_operator_token(server.operator_token_path())?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let uri = format!("http://{}", listener.local_addr()?);
