@@ -1,7 +1,7 @@
 //! Client lifecycle (issue 15) against a real server: GetClient, ListClients, UpdateClient,
 //! DeleteClient and RotateClientSecret over gRPC with their refusals; what deletion, narrowing
 //! and rotation do to codes, refresh tokens and introspection; the RFC 7592-style HTTP routes;
-//! and `tessera clients ...` through the real binary.
+//! and `tessera clients ...` through the real binary. The RPC tests run on both stores.
 
 #![allow(
     clippy::unwrap_used,
@@ -16,8 +16,9 @@ use tessera_proto::v1::{
     RegisterRequest, RegisterResponse, RotateClientSecretRequest, RotateClientSecretResponse,
     UpdateClientRequest,
 };
-use tessera_service::{Config, ManualClock};
+use tessera_service::{Config, ManualClock, StoreConfig};
 use tessera_testkit::http::{Http, assert_error};
+use tessera_testkit::postgres::TestPostgres;
 use tessera_testkit::server::*;
 use tonic::{Code, Status};
 
@@ -95,11 +96,61 @@ fn with_secret(client: &RegisterResponse, secret: &str) -> RegisterResponse {
     }
 }
 
+/// The store a test server runs on.
+#[derive(Clone, Copy, Debug)]
+enum On {
+    Redb,
+    Postgres,
+}
+
+/// A server on `on` (a new PostgreSQL database of the test kit's server, or redb in the data
+/// directory) whose time is `clock`, and its data directory.
+async fn start(on: On, clock: &ManualClock) -> (TestServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path());
+    if matches!(on, On::Postgres) {
+        config.store = StoreConfig::Postgres {
+            url: TestPostgres::shared().database(),
+        };
+    }
+    (
+        TestServer::start_with_clock(config, clock.shared()).await,
+        dir,
+    )
+}
+
+/// Runs each test on both stores: `NAME::redb` and `NAME::postgres`.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn redb() {
+                super::$name(super::On::Redb).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(super::On::Postgres).await;
+            }
+        }
+    )*};
+}
+
+on_both_stores!(
+    get_client_shows_rfc7591_metadata_and_list_clients_pages_in_id_order,
+    client_rpcs_refuse_non_operators_unknown_and_malformed_clients,
+    an_update_is_checked_as_a_registration_and_replaces_the_metadata,
+    deleting_a_client_makes_its_tokens_inactive_at_once_and_its_codes_unredeemable,
+    deleting_an_audience_client_leaves_the_holders_tokens_active,
+    narrowing_scope_or_redirect_uris_applies_to_codes_and_refreshes_from_then_on,
+    a_rotated_secret_replaces_the_old_one_at_once,
+    a_rotated_secret_keeps_working_for_its_grace_period_only
+);
+
 const UNKNOWN: &str = "00112233445566778899aabbccddeeff";
 
-#[tokio::test]
-async fn get_client_shows_rfc7591_metadata_and_list_clients_pages_in_id_order() {
-    let server = TestServer::temporary().await;
+async fn get_client_shows_rfc7591_metadata_and_list_clients_pages_in_id_order(on: On) {
+    let (server, _dir) = start(on, &ManualClock::starting_now()).await;
     let app = server.register("app", "read write").await;
     let public = server
         .try_register(RegisterRequest {
@@ -163,9 +214,8 @@ async fn get_client_shows_rfc7591_metadata_and_list_clients_pages_in_id_order() 
     server.stop().await;
 }
 
-#[tokio::test]
-async fn client_rpcs_refuse_non_operators_unknown_and_malformed_clients() {
-    let server = TestServer::temporary().await;
+async fn client_rpcs_refuse_non_operators_unknown_and_malformed_clients(on: On) {
+    let (server, _dir) = start(on, &ManualClock::starting_now()).await;
     let app = server.register("app", "read").await;
     let mut api = server.client().await;
     let get_as = |auth: Option<&str>, id: &str| {
@@ -257,9 +307,8 @@ async fn client_rpcs_refuse_non_operators_unknown_and_malformed_clients() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn an_update_is_checked_as_a_registration_and_replaces_the_metadata() {
-    let server = TestServer::temporary().await;
+async fn an_update_is_checked_as_a_registration_and_replaces_the_metadata(on: On) {
+    let (server, _dir) = start(on, &ManualClock::starting_now()).await;
     let app = server.register("app", "read").await;
     let id = &app.client_id;
     let long = "n".repeat(129);
@@ -323,9 +372,8 @@ async fn an_update_is_checked_as_a_registration_and_replaces_the_metadata() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn deleting_a_client_makes_its_tokens_inactive_at_once_and_its_codes_unredeemable() {
-    let server = TestServer::temporary().await;
+async fn deleting_a_client_makes_its_tokens_inactive_at_once_and_its_codes_unredeemable(on: On) {
+    let (server, _dir) = start(on, &ManualClock::starting_now()).await;
     let app = server.register("app", "read").await;
     let api_server = server.register("photo api", "").await;
     let mut api = server.client().await;
@@ -377,9 +425,8 @@ async fn deleting_a_client_makes_its_tokens_inactive_at_once_and_its_codes_unred
     server.stop().await;
 }
 
-#[tokio::test]
-async fn deleting_an_audience_client_leaves_the_holders_tokens_active() {
-    let server = TestServer::temporary().await;
+async fn deleting_an_audience_client_leaves_the_holders_tokens_active(on: On) {
+    let (server, _dir) = start(on, &ManualClock::starting_now()).await;
     let app = server.register("app", "read").await;
     let api_server = server.register("photo api", "").await;
     let mut api = server.client().await;
@@ -398,9 +445,8 @@ async fn deleting_an_audience_client_leaves_the_holders_tokens_active() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn narrowing_scope_or_redirect_uris_applies_to_codes_and_refreshes_from_then_on() {
-    let server = TestServer::temporary().await;
+async fn narrowing_scope_or_redirect_uris_applies_to_codes_and_refreshes_from_then_on(on: On) {
+    let (server, _dir) = start(on, &ManualClock::starting_now()).await;
     let app = server.register("app", "read write").await;
     let mut api = server.client().await;
     let wide = server.tokens(&app, "read write").await;
@@ -457,9 +503,8 @@ async fn narrowing_scope_or_redirect_uris_applies_to_codes_and_refreshes_from_th
     server.stop().await;
 }
 
-#[tokio::test]
-async fn a_rotated_secret_replaces_the_old_one_at_once() {
-    let server = TestServer::temporary().await;
+async fn a_rotated_secret_replaces_the_old_one_at_once(on: On) {
+    let (server, _dir) = start(on, &ManualClock::starting_now()).await;
     let app = server.register("app", "read").await;
     let mut api = server.client().await;
     let rotated = rotate(&server, &app.client_id, 0).await.unwrap();
@@ -480,11 +525,9 @@ async fn a_rotated_secret_replaces_the_old_one_at_once() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn a_rotated_secret_keeps_working_for_its_grace_period_only() {
-    let dir = tempfile::tempdir().unwrap();
+async fn a_rotated_secret_keeps_working_for_its_grace_period_only(on: On) {
     let clock = ManualClock::starting_now();
-    let server = TestServer::start_with_clock(Config::new(dir.path()), clock.shared()).await;
+    let (server, _dir) = start(on, &clock).await;
     let app = server.register("app", "read").await;
     let mut api = server.client().await;
     let rotated = rotate(&server, &app.client_id, 60).await.unwrap();
