@@ -4,7 +4,7 @@ use std::env;
 use std::path::PathBuf;
 
 /// Keep in step with the `redacted_debug!` list in src/lib.rs (a missing `Debug` fails the build).
-const SECRET_BEARING: [&str; 9] = [
+const SECRET_BEARING: [&str; 10] = [
     "RegisterResponse",
     "IssueCodeResponse",
     "ExchangeRequest",
@@ -14,6 +14,7 @@ const SECRET_BEARING: [&str; 9] = [
     "GetLoginRequestRequest",
     "AcceptLoginRequest",
     "AcceptLoginResponse",
+    "RotateClientSecretResponse",
 ];
 
 fn main() -> Result<(), Box<dyn core::error::Error>> {

@@ -56,6 +56,7 @@ redacted_debug! {
     GetLoginRequestRequest { ; secret login_challenge }
     AcceptLoginRequest { subject, scope, audience; secret login_challenge }
     AcceptLoginResponse { ; secret redirect_to }
+    RotateClientSecretResponse { client_secret_expires_at, previous_secret_expires_at; secret client_secret }
 }
 
 /// The encoded file descriptor set of `tessera.v1`, for gRPC reflection.
@@ -132,6 +133,13 @@ mod tests {
                 }
             ),
             format!("{:?}", AcceptLoginResponse { redirect_to: s() }),
+            format!(
+                "{:?}",
+                RotateClientSecretResponse {
+                    client_secret: s(),
+                    ..Default::default()
+                }
+            ),
         ];
         for text in &printed {
             assert!(!text.contains("SECRET"), "{text}");

@@ -31,9 +31,10 @@ pub mod server;
 pub mod store;
 
 pub use authority::{
-    Authority, AuthorizationRequest, ClientAuth, CodeRequest, Error, ErrorKind, GrantType,
-    Introspected, Issued, MAX_CLIENT_NAME_LEN, MAX_REDIRECT_URIS, PendingLogin, REJECT_ERRORS,
-    Refused, Registration, THROTTLED_DELAY, TokenRequest, TokenType, TokenTypeHint,
+    Authority, AuthorizationRequest, ClientAuth, ClientPage, CodeRequest, DEFAULT_PAGE_SIZE, Error,
+    ErrorKind, GrantType, Introspected, Issued, MAX_CLIENT_NAME_LEN, MAX_PAGE_SIZE,
+    MAX_REDIRECT_URIS, MAX_SECRET_GRACE, PendingLogin, REJECT_ERRORS, Refused, Registration,
+    RotatedSecret, THROTTLED_DELAY, TokenRequest, TokenType, TokenTypeHint,
 };
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use config::{Config, DEFAULT_ISSUER, InvalidConfig, KeyFiles, StoreConfig};

@@ -1,6 +1,7 @@
 //! A fleet: two real `tessera serve` processes on one PostgreSQL database (the test kit's), with
 //! copies of one data directory's key files. What one instance does, the other sees at its next
-//! request: spent codes, revocations, refresh rotations, failed-auth counts. PostgreSQL stopping
+//! request: spent codes, revocations, refresh rotations, failed-auth counts, client updates,
+//! deletions and secret rotations. PostgreSQL stopping
 //! mid-run makes calls fail (UNAVAILABLE, in bounded time, nothing granted) until it is back; a
 //! `kill -9` of an instance loses nothing it acknowledged.
 
@@ -15,7 +16,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use tessera_proto::v1::token_service_client::TokenServiceClient;
-use tessera_proto::v1::{RegisterRequest, RegisterResponse, RevokeRequest};
+use tessera_proto::v1::{
+    DeleteClientRequest, ExchangeRequest, RegisterRequest, RegisterResponse, RevokeRequest,
+    RotateClientSecretRequest, UpdateClientRequest,
+};
 use tessera_service::store::PostgresUrl;
 use tessera_testkit::postgres::TestPostgres;
 use tessera_testkit::server::*;
@@ -225,6 +229,73 @@ async fn a_revocation_on_b_is_seen_on_a_at_once() {
     .await
     .unwrap();
     assert!(!active(&mut on_b, &app, &other.access_token).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_rotated_narrowed_or_deleted_on_a_is_seen_on_b_at_its_next_request() {
+    let root = tempfile::tempdir().unwrap();
+    let (a, b) = fleet(TestPostgres::shared(), root.path(), &[]).await;
+    let app = a.register("app").await;
+    let api_server = a.register("photo api").await;
+    let (mut on_a, mut on_b) = (a.client().await, b.client().await);
+    let code = on_a
+        .issue_code(a.operator(code_request(
+            &app.client_id,
+            "read",
+            &[&api_server.client_id],
+        )))
+        .await
+        .unwrap()
+        .into_inner()
+        .code;
+    let tokens = exchange(&mut on_b, &app, code_exchange(&code))
+        .await
+        .unwrap();
+    // A secret rotated on a: b refuses the old one and takes the new one.
+    let rotated = on_a
+        .rotate_client_secret(a.operator(RotateClientSecretRequest {
+            client_id: app.client_id.clone(),
+            grace_seconds: 0,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let credentials = ExchangeRequest {
+        grant_type: "client_credentials".to_owned(),
+        ..ExchangeRequest::default()
+    };
+    assert_refused(
+        exchange(&mut on_b, &app, credentials.clone()).await,
+        Code::Unauthenticated,
+        "invalid_client",
+    );
+    let app = RegisterResponse {
+        client_secret: rotated.client_secret,
+        ..app
+    };
+    exchange(&mut on_b, &app, credentials).await.unwrap();
+    // Its scope narrowed on a: b refuses the wider grant's refresh.
+    on_a.update_client(a.operator(UpdateClientRequest {
+        client_id: app.client_id.clone(),
+        client_name: "app".to_owned(),
+        redirect_uris: vec![REDIRECT_URI.to_owned()],
+        scope: String::new(),
+    }))
+    .await
+    .unwrap();
+    assert_refused(
+        exchange(&mut on_b, &app, refresh_exchange(&tokens.refresh_token, "")).await,
+        Code::PermissionDenied,
+        "invalid_grant",
+    );
+    // Deleted on a: its token is inactive to the resource server on b.
+    assert!(active(&mut on_b, &api_server, &tokens.access_token).await);
+    on_a.delete_client(a.operator(DeleteClientRequest {
+        client_id: app.client_id.clone(),
+    }))
+    .await
+    .unwrap();
+    assert!(!active(&mut on_b, &api_server, &tokens.access_token).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

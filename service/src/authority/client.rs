@@ -106,14 +106,23 @@ impl<S: Store> Authority<S> {
                     .ok_or(Error::BadCredentials)?;
                 let verifier = client.verifier.as_ref().ok_or(Error::BadCredentials)?;
                 let keys = keyring.client_secrets();
-                if verifier.verify(keys, &client.id, &secret).is_err() {
-                    return Err(self.failed(client.id, peer).await);
+                if verifier.verify(keys, &client.id, &secret).is_ok() {
+                    let stale = Some(verifier.key_id()) != keys.active_id();
+                    return Ok(Caller {
+                        client,
+                        stale_secret: stale.then(|| (secret, Arc::clone(keyring))),
+                    });
                 }
-                let stale = Some(verifier.key_id()) != keys.active_id();
-                Ok(Caller {
-                    client,
-                    stale_secret: stale.then(|| (secret, Arc::clone(keyring))),
-                })
+                // A rotated-away secret in its grace period: accepted, never re-hashed (it
+                // ends within days).
+                let previous = client.previous.as_ref().and_then(|p| p.live(self.now()));
+                if previous.is_some_and(|v| v.verify(keys, &client.id, &secret).is_ok()) {
+                    return Ok(Caller {
+                        client,
+                        stale_secret: None,
+                    });
+                }
+                Err(self.failed(client.id, peer).await)
             }
             ClientAuth::None { client_id: None } => Err(Error::MissingCredentials),
             ClientAuth::None {
@@ -213,9 +222,18 @@ impl<S: Store> Authority<S> {
                 return;
             }
         };
-        match self.store.insert_client(updated).await {
-            Ok(()) => {
+        // Only over the record this request authenticated with: a rotation or a delete since
+        // then wins, and the next request re-hashes.
+        match self
+            .store
+            .replace_client(Arc::clone(&client), updated)
+            .await
+        {
+            Ok(true) => {
                 tracing::info!(client_id = %client.id, "re-hashed a client secret under the active key")
+            }
+            Ok(false) => {
+                tracing::debug!(client_id = %client.id, "client changed meanwhile: re-hash skipped")
             }
             Err(e) => tracing::warn!(error = %e, "cannot store a re-hashed client secret"),
         }

@@ -20,6 +20,15 @@ pub enum Error {
     RepeatedField(&'static str),
     /// The client named in a request is not registered.
     UnknownClient,
+    /// The client an operator's request is about is not registered: not found, not malformed.
+    NoSuchClient,
+    /// A secret rotation for a public client, which has none.
+    PublicClientSecret,
+    /// A rotation's grace period past [`MAX_SECRET_GRACE`](super::MAX_SECRET_GRACE).
+    GraceTooLong,
+    /// A code or refresh token whose grant the client's registration no longer allows: its
+    /// redirect URI is no longer registered, or its scope is no longer within the client's.
+    GrantNoLongerAllowed,
     /// An audience of a code request names a client that is not registered.
     UnknownAudience,
     /// The redirect URI is not one the client registered.
@@ -88,6 +97,9 @@ pub enum ErrorKind {
     UnauthorizedClient,
     /// `unsupported_grant_type`.
     UnsupportedGrantType,
+    /// `not_found`: the client an operator's request names is not registered (HTTP `404`,
+    /// gRPC `NOT_FOUND`). Not an RFC 6749 error: only operator requests answer it.
+    NotFound,
     /// `unsupported_response_type` (the authorization endpoint, RFC 6749 §4.1.2.1).
     UnsupportedResponseType,
     /// `invalid_scope`: the scope is malformed or exceeds what was granted.
@@ -108,6 +120,7 @@ impl ErrorKind {
             Self::InvalidGrant => "invalid_grant",
             Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::NotFound => "not_found",
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::InvalidScope => "invalid_scope",
             Self::ServerError | Self::Unavailable => "server_error",
@@ -152,6 +165,7 @@ impl From<StoreError> for Error {
 // The limits the descriptions below state.
 const _: () = assert!(
     super::MAX_REDIRECT_URIS == 16
+        && super::MAX_SECRET_GRACE == 7 * 24 * 3600
         && super::MAX_CLIENT_NAME_LEN == 128
         && MAX_REDIRECT_URI_LEN == 512,
     "update the descriptions in Error::parts"
@@ -192,6 +206,19 @@ impl Error {
                 (K::InvalidRequest, field)
             }
             Self::UnknownClient => (K::InvalidRequest, "client is not registered"),
+            Self::NoSuchClient => (K::NotFound, "client is not registered"),
+            Self::PublicClientSecret => {
+                (K::InvalidRequest, "a public client has no secret to rotate")
+            }
+            Self::GraceTooLong => (
+                K::InvalidRequest,
+                "grace_seconds is longer than 7 days (604800)",
+            ),
+            Self::GrantNoLongerAllowed => (
+                K::InvalidGrant,
+                "the client's registration no longer allows this grant (its redirect URI or \
+                 scope was removed): authorize again",
+            ),
             Self::UnknownAudience => (
                 K::InvalidRequest,
                 "audience names a client that is not registered",

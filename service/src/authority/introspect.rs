@@ -81,8 +81,9 @@ impl<S: Store> Authority<S> {
     }
 
     /// Introspection (RFC 7662 §2.2) by a confidential client: the claims of an active token
-    /// meant for it, or `None` (inactive) for any token that does not verify, is revoked or is
-    /// not for it. A refresh token is active only to its own client.
+    /// meant for it, or `None` (inactive) for any token that does not verify, is revoked, is
+    /// not for it, or whose client was deleted. A refresh token is active only to its own
+    /// client.
     ///
     /// # Errors
     /// `invalid_client` without valid Basic credentials (public clients cannot introspect);
@@ -121,6 +122,12 @@ impl<S: Store> Authority<S> {
         // A refresh token is for the token endpoint only (RFC 6749 §1.5): to a resource server
         // it is never an active bearer token, or an API could accept it outside rotation.
         if matches!(found, Introspected::Refresh(_)) && found.grant().client_id != caller {
+            return Ok(None);
+        }
+        // A deleted client's tokens are inactive at once: the caller is authenticated, so a
+        // token of its own has a client; one for it as an audience needs a lookup.
+        let holder = found.grant().client_id;
+        if holder != caller && self.store.client(holder).await?.is_none() {
             return Ok(None);
         }
         let (grant_id, token_id) = found.ids();

@@ -6,13 +6,15 @@
 //! One file per endpoint: [`register`](Authority::register), [`issue_code`](Authority::issue_code),
 //! [`authorize`](Authority::authorize) and the login hand-off,
 //! [`token`](Authority::token) (the grants), [`introspect`](Authority::introspect),
-//! [`revoke`](Authority::revoke); client authentication and its failed-auth throttle beside them.
+//! [`revoke`](Authority::revoke); client authentication and its failed-auth throttle beside them;
+//! the operator's client management ([`update_client`](Authority::update_client) and the rest).
 
 mod client;
 mod code;
 mod error;
 mod introspect;
 mod login;
+mod management;
 mod protocol;
 mod register;
 mod revoke;
@@ -28,6 +30,9 @@ pub use self::code::CodeRequest;
 pub use self::error::{Error, ErrorKind};
 pub use self::introspect::Introspected;
 pub use self::login::{AuthorizationRequest, PendingLogin, REJECT_ERRORS, Refused};
+pub use self::management::{
+    ClientPage, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SECRET_GRACE, RotatedSecret,
+};
 pub use self::protocol::{GrantType, TokenType, TokenTypeHint};
 pub use self::register::{MAX_CLIENT_NAME_LEN, MAX_REDIRECT_URIS, Registration};
 pub use self::token::{Issued, TokenRequest};

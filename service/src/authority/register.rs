@@ -23,6 +23,38 @@ pub struct Registration {
     pub issued_at: u64,
 }
 
+/// Checks a client's metadata as registration and every update do: a name of at most
+/// [`MAX_CLIENT_NAME_LEN`] bytes without control characters, 1 to [`MAX_REDIRECT_URIS`]
+/// redirect URIs a client may register, and a well-formed scope, which it returns.
+///
+/// # Errors
+/// `invalid_request` for a bad name or redirect URI, `invalid_scope` for a bad scope.
+pub(super) fn check_metadata(
+    name: &str,
+    redirect_uris: &[String],
+    scope: &str,
+) -> Result<Scope, Error> {
+    if name.is_empty() {
+        return Err(Error::MissingField("client_name"));
+    }
+    if name.len() > MAX_CLIENT_NAME_LEN {
+        return Err(Error::ClientNameTooLong);
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::ClientNameControl);
+    }
+    if redirect_uris.is_empty() {
+        return Err(Error::MissingField("redirect_uris"));
+    }
+    if redirect_uris.len() > MAX_REDIRECT_URIS {
+        return Err(Error::TooManyRedirectUris);
+    }
+    for uri in redirect_uris {
+        validate_redirect_uri(uri).map_err(|_| Error::InvalidRedirectUri)?;
+    }
+    Ok(Scope::parse(scope)?)
+}
+
 impl<S: Store> Authority<S> {
     /// Registers a client (operator only; the caller checked).
     ///
@@ -35,25 +67,7 @@ impl<S: Store> Authority<S> {
         scope: &str,
         public: bool,
     ) -> Result<Registration, Error> {
-        if name.is_empty() {
-            return Err(Error::MissingField("client_name"));
-        }
-        if name.len() > MAX_CLIENT_NAME_LEN {
-            return Err(Error::ClientNameTooLong);
-        }
-        if name.chars().any(char::is_control) {
-            return Err(Error::ClientNameControl);
-        }
-        if redirect_uris.is_empty() {
-            return Err(Error::MissingField("redirect_uris"));
-        }
-        if redirect_uris.len() > MAX_REDIRECT_URIS {
-            return Err(Error::TooManyRedirectUris);
-        }
-        for uri in &redirect_uris {
-            validate_redirect_uri(uri).map_err(|_| Error::InvalidRedirectUri)?;
-        }
-        let scope = Scope::parse(scope)?;
+        let scope = check_metadata(name, &redirect_uris, scope)?;
         let (client_id, secret) = self.rng.with(|rng| {
             let id = ClientId::generate(rng);
             let secret = (!public).then(|| ClientSecret::generate(rng));
@@ -73,6 +87,7 @@ impl<S: Store> Authority<S> {
                 scope,
                 verifier,
                 issued_at,
+                previous: None,
             })
             .await?;
         tracing::info!(client_id = %client_id, public, "registered a client");

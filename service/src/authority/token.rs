@@ -237,6 +237,14 @@ impl<S: Store> Authority<S> {
         let now = self.now();
         let claims = AuthorizationCode::verify(keyring.codes(), code, now)?;
         let verifier = CodeVerifier::parse(code_verifier)?;
+        // Registered when the code was issued, but the operator may have narrowed the client
+        // since: a code is redeemed only within its current registration.
+        if !client.has_redirect_uri(redirect_uri)
+            || claims.grant().scope.check_within(&client.scope).is_err()
+        {
+            claims.grant().check_client(&client.id)?;
+            return Err(Error::GrantNoLongerAllowed);
+        }
         claims
             .redeem(&client.id, redirect_uri, &verifier)
             .map_err(|e| match e {
@@ -303,6 +311,10 @@ impl<S: Store> Authority<S> {
         let now = self.now();
         let claims = RefreshToken::verify(keyring.refresh_tokens(), refresh_token, now)?;
         claims.grant().check_client(&client.id)?;
+        // The client's allowed scope may have been narrowed since the grant.
+        if claims.grant().scope.check_within(&client.scope).is_err() {
+            return Err(Error::GrantNoLongerAllowed);
+        }
         let access_scope = if scope.is_empty() {
             claims.grant().scope.clone()
         } else {

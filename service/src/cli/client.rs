@@ -331,7 +331,7 @@ pub(super) fn status(status: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("{:?}: {}", status.code(), status.message())
 }
 
-fn print(json: bool, value: &serde_json::Value) -> anyhow::Result<()> {
+pub(super) fn print(json: bool, value: &serde_json::Value) -> anyhow::Result<()> {
     if json {
         say!("{value}");
     } else if let Some(object) = value.as_object() {

@@ -1,8 +1,10 @@
 //! The `tessera` command line: `serve`, `check`, `keys add | activate | retire | rotate`, and
 //! client commands that call a running server (`register`, `issue-code`, `login`, `exchange`,
-//! `introspect`, `revoke`, `health`, `pkce`, `demo`).
+//! `introspect`, `revoke`, `health`, `pkce`, `demo`) and the operator's
+//! `clients list | show | update | delete | rotate-secret`.
 
 pub mod client;
+pub mod clients;
 pub mod demo;
 mod gateway;
 
@@ -72,6 +74,12 @@ pub enum Command {
     },
     /// Register a client (operator).
     Register(client::RegisterArgs),
+    /// List, show, update or delete registered clients, or rotate a secret (operator).
+    Clients {
+        /// The client operation.
+        #[command(subcommand)]
+        command: clients::ClientsCommand,
+    },
     /// Issue an authorization code for a signed-in user (operator).
     IssueCode(client::IssueCodeArgs),
     /// Read, accept or reject a login challenge: what a login app does (operator).
@@ -377,6 +385,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             keys(command)
         }
         Command::Register(args) => client::register(args).await,
+        Command::Clients { command } => clients::run(command).await,
         Command::IssueCode(args) => client::issue_code(args).await,
         Command::Login { command } => client::login(command).await,
         Command::Exchange(args) => client::exchange(args).await,

@@ -10,10 +10,13 @@ use std::sync::Arc;
 use tessera_core::ClientId;
 use tessera_proto::v1::token_service_server::TokenService;
 use tessera_proto::v1::{
-    AcceptLoginRequest, AcceptLoginResponse, ExchangeRequest, ExchangeResponse,
+    AcceptLoginRequest, AcceptLoginResponse, ClientMetadata, DeleteClientRequest,
+    DeleteClientResponse, ExchangeRequest, ExchangeResponse, GetClientRequest, GetClientResponse,
     GetLoginRequestRequest, GetLoginRequestResponse, IntrospectRequest, IntrospectResponse,
-    IssueCodeRequest, IssueCodeResponse, RegisterRequest, RegisterResponse, RejectLoginRequest,
-    RejectLoginResponse, RevokeRequest, RevokeResponse,
+    IssueCodeRequest, IssueCodeResponse, ListClientsRequest, ListClientsResponse, RegisterRequest,
+    RegisterResponse, RejectLoginRequest, RejectLoginResponse, RevokeRequest, RevokeResponse,
+    RotateClientSecretRequest, RotateClientSecretResponse, UpdateClientRequest,
+    UpdateClientResponse,
 };
 use tonic::{Request, Response, Status};
 
@@ -23,11 +26,11 @@ use crate::authority::{
 };
 use crate::keys::OperatorToken;
 use crate::listener::PeerAddr;
-use crate::store::Store;
+use crate::store::{ClientRecord, Store};
 
 /// Every RPC path the server serves: the `route` label of the request metrics
 /// ([`meter`](crate::meter)); a request to any other path is counted as `unknown`.
-pub const ROUTES: [&str; 12] = [
+pub const ROUTES: [&str; 17] = [
     "/tessera.v1.TokenService/Register",
     "/tessera.v1.TokenService/IssueCode",
     "/tessera.v1.TokenService/Exchange",
@@ -36,6 +39,11 @@ pub const ROUTES: [&str; 12] = [
     "/tessera.v1.TokenService/GetLoginRequest",
     "/tessera.v1.TokenService/AcceptLogin",
     "/tessera.v1.TokenService/RejectLogin",
+    "/tessera.v1.TokenService/GetClient",
+    "/tessera.v1.TokenService/ListClients",
+    "/tessera.v1.TokenService/UpdateClient",
+    "/tessera.v1.TokenService/DeleteClient",
+    "/tessera.v1.TokenService/RotateClientSecret",
     "/grpc.health.v1.Health/Check",
     "/grpc.health.v1.Health/Watch",
     "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
@@ -94,6 +102,18 @@ fn token_response(issued: Issued) -> ExchangeResponse {
 
 fn hex(id: &ClientId) -> String {
     id.to_string()
+}
+
+/// A client's metadata (RFC 7591 §2 names).
+fn client_metadata(client: &ClientRecord) -> ClientMetadata {
+    ClientMetadata {
+        client_id: hex(&client.id),
+        client_name: client.name.clone(),
+        redirect_uris: client.redirect_uris.clone(),
+        scope: client.scope.as_str().to_owned(),
+        token_endpoint_auth_method: client.auth_method().to_owned(),
+        client_id_issued_at: seconds(client.issued_at),
+    }
 }
 
 /// The grant of an `Exchange` request.
@@ -264,6 +284,73 @@ impl<S: Store> TokenService for TokenApi<S> {
                 .reject_login(&r.login_challenge, &r.error, &r.error_description)?;
         Ok(Response::new(RejectLoginResponse { redirect_to }))
     }
+
+    async fn get_client(
+        &self,
+        request: Request<GetClientRequest>,
+    ) -> Result<Response<GetClientResponse>, Status> {
+        check_operator(request.metadata(), &self.operator)?;
+        let client = self.authority.client(&request.get_ref().client_id).await?;
+        Ok(Response::new(GetClientResponse {
+            client: Some(client_metadata(&client)),
+        }))
+    }
+
+    async fn list_clients(
+        &self,
+        request: Request<ListClientsRequest>,
+    ) -> Result<Response<ListClientsResponse>, Status> {
+        check_operator(request.metadata(), &self.operator)?;
+        let r = request.into_inner();
+        let page = self.authority.clients(r.page_size, &r.page_token).await?;
+        Ok(Response::new(ListClientsResponse {
+            clients: page.clients.iter().map(client_metadata).collect(),
+            next_page_token: page.next.as_ref().map(hex).unwrap_or_default(),
+        }))
+    }
+
+    async fn update_client(
+        &self,
+        request: Request<UpdateClientRequest>,
+    ) -> Result<Response<UpdateClientResponse>, Status> {
+        check_operator(request.metadata(), &self.operator)?;
+        let r = request.into_inner();
+        let client = self
+            .authority
+            .update_client(&r.client_id, &r.client_name, r.redirect_uris, &r.scope)
+            .await?;
+        Ok(Response::new(UpdateClientResponse {
+            client: Some(client_metadata(&client)),
+        }))
+    }
+
+    async fn delete_client(
+        &self,
+        request: Request<DeleteClientRequest>,
+    ) -> Result<Response<DeleteClientResponse>, Status> {
+        check_operator(request.metadata(), &self.operator)?;
+        self.authority
+            .delete_client(&request.get_ref().client_id)
+            .await?;
+        Ok(Response::new(DeleteClientResponse {}))
+    }
+
+    async fn rotate_client_secret(
+        &self,
+        request: Request<RotateClientSecretRequest>,
+    ) -> Result<Response<RotateClientSecretResponse>, Status> {
+        check_operator(request.metadata(), &self.operator)?;
+        let r = request.into_inner();
+        let rotated = self
+            .authority
+            .rotate_client_secret(&r.client_id, r.grace_seconds)
+            .await?;
+        Ok(Response::new(RotateClientSecretResponse {
+            client_secret: rotated.secret.expose().to_owned(),
+            client_secret_expires_at: 0,
+            previous_secret_expires_at: seconds(rotated.previous_expires_at),
+        }))
+    }
 }
 
 #[cfg(test)]
@@ -279,7 +366,7 @@ mod tests {
             .filter_map(|rest| rest.split('(').next())
             .map(str::trim)
             .collect();
-        assert_eq!(rpcs.len(), 8, "{rpcs:?}");
+        assert_eq!(rpcs.len(), 13, "{rpcs:?}");
         for rpc in rpcs {
             let path = format!("/tessera.v1.TokenService/{rpc}");
             assert!(ROUTES.contains(&path.as_str()), "{path} is not in ROUTES");

@@ -13,6 +13,7 @@ pub const fn code_of(kind: ErrorKind) -> Code {
         | ErrorKind::UnsupportedGrantType
         | ErrorKind::UnsupportedResponseType => Code::InvalidArgument,
         ErrorKind::InvalidClient => Code::Unauthenticated,
+        ErrorKind::NotFound => Code::NotFound,
         // Not UNAUTHENTICATED: the credentials may be right, the client must wait.
         ErrorKind::Throttled => Code::ResourceExhausted,
         ErrorKind::InvalidGrant | ErrorKind::UnauthorizedClient => Code::PermissionDenied,
@@ -54,6 +55,12 @@ mod tests {
                 Error::Throttled,
                 Code::ResourceExhausted,
                 "invalid_client: too many failed authentications",
+            ),
+            (Error::NoSuchClient, Code::NotFound, "not_found: "),
+            (
+                Error::GrantNoLongerAllowed,
+                Code::PermissionDenied,
+                "invalid_grant: the client's registration no longer allows",
             ),
             (
                 Error::UnsupportedGrantType,

@@ -11,6 +11,7 @@
 //! | [`INTROSPECT_PATH`] | POST | RFC 7662 §2 |
 //! | [`REVOKE_PATH`] | POST | RFC 7009 §2 |
 //! | [`REGISTER_PATH`] | POST | RFC 7591 §3 |
+//! | [`CLIENT_PATH`] | GET, PUT, DELETE | RFC 7592 §2 (operator token) |
 //! | [`METRICS_PATH`] | GET | Prometheus text format ([`meter`](crate::meter)) |
 //!
 //! Every request is counted and timed by route (the matched path) and outcome
@@ -51,6 +52,8 @@ pub const REVOKE_PATH: &str = "/revoke";
 pub const REGISTER_PATH: &str = "/register";
 /// The metrics, in the Prometheus text format.
 pub const METRICS_PATH: &str = "/metrics";
+/// The client configuration endpoint (RFC 7592 §2), one per registered client.
+pub const CLIENT_PATH: &str = "/register/{client_id}";
 /// Largest request body any endpoint reads; past it the answer is `413`.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
@@ -87,6 +90,15 @@ pub fn router<S: Store>(authority: Arc<Authority<S>>, operator: Arc<OperatorToke
         )
         .route(REVOKE_PATH, only(post(revoke::revoke::<S>), "POST"))
         .route(REGISTER_PATH, only(post(register::register::<S>), "POST"))
+        .route(
+            CLIENT_PATH,
+            only(
+                get(register::read::<S>)
+                    .put(register::update::<S>)
+                    .delete(register::delete::<S>),
+                "GET, PUT, DELETE",
+            ),
+        )
         .route(METRICS_PATH, only(get(scrape::metrics), "GET"))
         .fallback(|| async { response::not_found() })
         .layer(MeasureLayer(Edge::Http))

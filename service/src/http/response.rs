@@ -25,6 +25,7 @@ pub const fn status(kind: ErrorKind) -> StatusCode {
         | ErrorKind::UnsupportedResponseType
         | ErrorKind::InvalidScope => StatusCode::BAD_REQUEST,
         ErrorKind::InvalidClient => StatusCode::UNAUTHORIZED,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
         ErrorKind::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -165,6 +166,10 @@ mod tests {
         assert_eq!(
             error(&Error::Throttled, None).status(),
             StatusCode::TOO_MANY_REQUESTS
+        );
+        assert_eq!(
+            error(&Error::NoSuchClient, None).status(),
+            StatusCode::NOT_FOUND
         );
     }
 }

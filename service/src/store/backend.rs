@@ -47,6 +47,35 @@ impl Store for Backend {
         }
     }
 
+    async fn replace_client(
+        &self,
+        current: Arc<ClientRecord>,
+        new: ClientRecord,
+    ) -> Result<bool, StoreError> {
+        match self {
+            Self::Embedded(s) => s.replace_client(current, new).await,
+            Self::Postgres(s) => s.replace_client(current, new).await,
+        }
+    }
+
+    async fn delete_client(&self, id: ClientId) -> Result<bool, StoreError> {
+        match self {
+            Self::Embedded(s) => s.delete_client(id).await,
+            Self::Postgres(s) => s.delete_client(id).await,
+        }
+    }
+
+    async fn clients_page(
+        &self,
+        after: Option<ClientId>,
+        limit: usize,
+    ) -> Result<Vec<ClientRecord>, StoreError> {
+        match self {
+            Self::Embedded(s) => s.clients_page(after, limit).await,
+            Self::Postgres(s) => s.clients_page(after, limit).await,
+        }
+    }
+
     async fn spend_code(
         &self,
         grant: GrantId,

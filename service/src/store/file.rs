@@ -249,7 +249,10 @@ fn verifiers_by_key(db: &Database) -> Result<BTreeMap<u16, u64>, StoreError> {
     let mut counts = BTreeMap::new();
     for entry in table.iter().map_err(StoreError::new)? {
         let (_, value) = entry.map_err(StoreError::new)?;
-        if let Some(verifier) = ClientRecord::decode(value.value())?.verifier {
+        let record = ClientRecord::decode(value.value())?;
+        // A rotated-away secret in its grace period still needs its key.
+        let previous = record.previous.map(|p| p.verifier);
+        for verifier in record.verifier.into_iter().chain(previous) {
             let count: &mut u64 = counts.entry(verifier.key_id().get()).or_default();
             *count = count.saturating_add(1);
         }

@@ -49,6 +49,26 @@ impl<S: Store> Store for Metered<S> {
         measure("client", self.0.client(id)).await
     }
 
+    async fn replace_client(
+        &self,
+        current: Arc<ClientRecord>,
+        new: ClientRecord,
+    ) -> Result<bool, StoreError> {
+        measure("replace_client", self.0.replace_client(current, new)).await
+    }
+
+    async fn delete_client(&self, id: ClientId) -> Result<bool, StoreError> {
+        measure("delete_client", self.0.delete_client(id)).await
+    }
+
+    async fn clients_page(
+        &self,
+        after: Option<ClientId>,
+        limit: usize,
+    ) -> Result<Vec<ClientRecord>, StoreError> {
+        measure("clients_page", self.0.clients_page(after, limit)).await
+    }
+
     async fn record_failed_auth(
         &self,
         key: FailedAuthKey,

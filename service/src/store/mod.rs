@@ -30,7 +30,7 @@ pub use self::backend::Backend;
 pub use self::file::{CheckedFile, FileError, KeyRecord};
 pub use self::metered::Metered;
 pub use self::postgres::{PostgresStore, PostgresUrl};
-pub use self::record::ClientRecord;
+pub use self::record::{ClientRecord, PreviousSecret};
 pub use self::redb::{DATABASE_FILE, RedbStore};
 
 /// A storage backend could not complete an operation: nothing was acknowledged.
@@ -124,6 +124,37 @@ pub trait Store: Send + Sync + 'static {
         &self,
         id: ClientId,
     ) -> impl Future<Output = Result<Option<Arc<ClientRecord>>, StoreError>> + Send;
+
+    /// Replaces the stored record of `current.id` with `new` (same id) if it is still `current`:
+    /// `false`, and nothing written, if another write changed or deleted it meanwhile. So an
+    /// update computed from a record read earlier (a re-hashed secret, an operator's change)
+    /// never undoes a rotation or brings a deleted client back.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend fails.
+    fn replace_client(
+        &self,
+        current: Arc<ClientRecord>,
+        new: ClientRecord,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes a client: `false` if it was not registered. Once this returns, [`client`]
+    /// (Self::client) finds it no more, on every instance that shares the store.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend fails.
+    fn delete_client(&self, id: ClientId) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Up to `limit` clients in the order of their ids' bytes, starting after `after` (from the
+    /// first without it): one page of a listing that stays stable while clients come and go.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend fails.
+    fn clients_page(
+        &self,
+        after: Option<ClientId>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ClientRecord>, StoreError>> + Send;
 
     /// Atomically marks the code of `grant` spent (kept until `code_expires_at` plus
     /// [`PURGE_MARGIN`]) and, if this is the first time, opens its refresh family at generation

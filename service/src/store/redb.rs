@@ -153,28 +153,61 @@ pub struct RedbStore {
 }
 
 /// Decoded client records by id. Written through after each commit, so it never holds a record
-/// older than the database's: a read only fills an empty slot.
+/// older than the database's: a read only fills an empty slot, and only if no delete (or
+/// clear) happened since the read began, or a read from before a delete could bring the
+/// deleted client back.
 #[derive(Default)]
-struct ClientCache(RwLock<HashMap<ClientId, Arc<ClientRecord>>>);
+struct ClientCache(RwLock<CachedClients>);
+
+#[derive(Default)]
+struct CachedClients {
+    records: HashMap<ClientId, Arc<ClientRecord>>,
+    /// Counts the deletes and clears: a read fills the cache only if it is unchanged.
+    epoch: u64,
+}
 
 impl ClientCache {
     fn get(&self, id: &ClientId) -> Option<Arc<ClientRecord>> {
-        let map = self.0.read().unwrap_or_else(PoisonError::into_inner);
-        map.get(id).cloned()
+        let cache = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        cache.records.get(id).cloned()
     }
 
-    /// Stores `record`; `replace` is false for a record read from the database, which must not
-    /// overwrite one a commit has written through meanwhile.
-    fn put(&self, record: Arc<ClientRecord>, replace: bool) -> Arc<ClientRecord> {
-        let mut map = self.0.write().unwrap_or_else(PoisonError::into_inner);
-        if map.len() >= MAX_CACHED_CLIENTS && !map.contains_key(&record.id) {
-            map.clear();
+    /// What a read about to start passes to [`fill`](Self::fill).
+    fn epoch(&self) -> u64 {
+        self.0.read().unwrap_or_else(PoisonError::into_inner).epoch
+    }
+
+    /// Stores a record a commit wrote.
+    fn put(&self, record: Arc<ClientRecord>) {
+        let mut cache = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        cache.make_room(&record.id);
+        cache.records.insert(record.id, record);
+    }
+
+    /// Keeps a record read from the database, begun at `epoch`, unless a commit wrote through
+    /// one meanwhile (that one is returned) or a delete happened since.
+    fn fill(&self, record: Arc<ClientRecord>, epoch: u64) -> Arc<ClientRecord> {
+        let mut cache = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        if cache.epoch != epoch {
+            return record;
         }
-        if replace {
-            map.insert(record.id, Arc::clone(&record));
-            record
-        } else {
-            Arc::clone(map.entry(record.id).or_insert(record))
+        cache.make_room(&record.id);
+        Arc::clone(cache.records.entry(record.id).or_insert(record))
+    }
+
+    /// Forgets a deleted client.
+    fn remove(&self, id: &ClientId) {
+        let mut cache = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        cache.records.remove(id);
+        cache.epoch = cache.epoch.wrapping_add(1);
+    }
+}
+
+impl CachedClients {
+    fn make_room(&mut self, id: &ClientId) {
+        if self.records.len() >= MAX_CACHED_CLIENTS && !self.records.contains_key(id) {
+            self.records.clear();
+            self.epoch = self.epoch.wrapping_add(1);
         }
     }
 }
@@ -333,14 +366,90 @@ impl Store for RedbStore {
             Ok(())
         })
         .await?;
-        self.clients.put(record, true);
+        self.clients.put(record);
         Ok(())
+    }
+
+    async fn replace_client(
+        &self,
+        current: Arc<ClientRecord>,
+        new: ClientRecord,
+    ) -> Result<bool, StoreError> {
+        let new = Arc::new(new);
+        let encoded = new.encode();
+        let id = new.id;
+        let replaced = self
+            .write(move |tx| {
+                let mut table = tx.open_table(CLIENTS)?;
+                let key = id.as_bytes().as_slice();
+                let unchanged = match table.get(key)? {
+                    // Compared decoded: a record written by another version may encode its
+                    // fields differently.
+                    Some(stored) => {
+                        ClientRecord::decode(stored.value()).is_ok_and(|stored| stored == *current)
+                    }
+                    None => false,
+                };
+                if unchanged {
+                    table.insert(key, encoded.as_slice())?;
+                }
+                Ok(unchanged)
+            })
+            .await?;
+        if replaced {
+            self.clients.put(new);
+        }
+        Ok(replaced)
+    }
+
+    async fn delete_client(&self, id: ClientId) -> Result<bool, StoreError> {
+        let deleted = self
+            .write(move |tx| {
+                let deleted = tx
+                    .open_table(CLIENTS)?
+                    .remove(id.as_bytes().as_slice())?
+                    .is_some();
+                Ok(deleted)
+            })
+            .await?;
+        self.clients.remove(&id);
+        Ok(deleted)
+    }
+
+    async fn clients_page(
+        &self,
+        after: Option<ClientId>,
+        limit: usize,
+    ) -> Result<Vec<ClientRecord>, StoreError> {
+        let rows = self
+            .run(move |db| {
+                let tx = db.begin_read()?;
+                let table = tx.open_table(CLIENTS)?;
+                let start = after.map(|id| *id.as_bytes());
+                let range = match &start {
+                    Some(after) => table.range::<&[u8]>((
+                        core::ops::Bound::Excluded(after.as_slice()),
+                        core::ops::Bound::Unbounded,
+                    ))?,
+                    None => table.iter()?,
+                };
+                let mut rows = Vec::new();
+                for entry in range.take(limit) {
+                    rows.push(entry?.1.value().to_vec());
+                }
+                Ok(rows)
+            })
+            .await?;
+        rows.iter()
+            .map(|bytes| ClientRecord::decode(bytes))
+            .collect()
     }
 
     async fn client(&self, id: ClientId) -> Result<Option<Arc<ClientRecord>>, StoreError> {
         if let Some(record) = self.clients.get(&id) {
             return Ok(Some(record));
         }
+        let epoch = self.clients.epoch();
         let bytes = self
             .run(move |db| {
                 let tx = db.begin_read()?;
@@ -355,7 +464,7 @@ impl Store for RedbStore {
             return Ok(None);
         };
         let record = Arc::new(ClientRecord::decode(&bytes)?);
-        Ok(Some(self.clients.put(record, false)))
+        Ok(Some(self.clients.fill(record, epoch)))
     }
 
     async fn spend_code(
@@ -647,16 +756,28 @@ mod tests {
             scope: tessera_core::Scope::parse("read").unwrap(),
             verifier: None,
             issued_at: 1,
+            previous: None,
         }
     }
 
     #[test]
     fn a_read_never_overwrites_a_written_through_record() {
         let cache = ClientCache::default();
-        cache.put(Arc::new(client("written")), true);
-        let got = cache.put(Arc::new(client("read before the write")), false);
+        let epoch = cache.epoch();
+        cache.put(Arc::new(client("written")));
+        let got = cache.fill(Arc::new(client("read before the write")), epoch);
         assert_eq!(got.name, "written");
         assert_eq!(cache.get(&got.id).unwrap().name, "written");
+    }
+
+    #[test]
+    fn a_read_from_before_a_delete_never_brings_the_client_back() {
+        let cache = ClientCache::default();
+        cache.put(Arc::new(client("deleted")));
+        let epoch = cache.epoch();
+        cache.remove(&client("x").id);
+        cache.fill(Arc::new(client("read before the delete")), epoch);
+        assert!(cache.get(&client("x").id).is_none());
     }
 
     #[tokio::test]
@@ -664,7 +785,7 @@ mod tests {
         let store = RedbStore::in_memory().unwrap();
         store.insert_client(client("cached")).await.unwrap();
         // Only the cache holds this one.
-        store.clients.put(Arc::new(client("not committed")), true);
+        store.clients.put(Arc::new(client("not committed")));
         let snapshot = store.snapshot().await.unwrap();
         assert_eq!(snapshot.clients.len(), 1);
         assert_eq!(snapshot.clients[&client("x").id].name, "cached");

@@ -81,6 +81,9 @@ macro_rules! store_conformance {
             a_client_is_inserted_looked_up_and_replaced_durably,
             every_acknowledged_write_survives_a_reopen,
             a_snapshot_sees_every_committed_write_and_nothing_else,
+            a_client_is_replaced_only_if_unchanged_and_deleted_durably,
+            clients_are_listed_in_pages_in_id_order,
+            a_previous_secret_and_its_grace_survive_a_reopen,
             failed_auths_count_per_key_within_a_window_and_restart_after_it,
             of_64_concurrent_failed_auths_each_is_counted_once,
             a_purge_forgets_closed_failed_auth_windows_only,
@@ -123,6 +126,7 @@ pub fn client(name: &str) -> ClientRecord {
         scope: Scope::parse("read").unwrap(),
         verifier: None,
         issued_at: 1,
+        previous: None,
     }
 }
 
@@ -751,6 +755,152 @@ pub async fn a_snapshot_sees_every_committed_write_and_nothing_else(backend: &im
     assert_eq!(spent.family_deadlines.len(), 1);
     assert_eq!(spent.clients, BTreeMap::new());
     assert!(spent.revoked_grants.is_empty() && spent.revoked_tokens.is_empty());
+}
+
+/// A client with id bytes `[n; 16]`.
+fn client_n(n: u8, name: &str) -> ClientRecord {
+    ClientRecord {
+        id: ClientId::from_bytes([n; 16]),
+        ..client(name)
+    }
+}
+
+/// `replace_client` writes only over the record it was computed from (so a re-hash or an
+/// operator's change never undoes another, nor brings a deleted client back), and a delete is
+/// durable, seen by the next lookup, and `false` the second time.
+pub async fn a_client_is_replaced_only_if_unchanged_and_deleted_durably(backend: &impl Backend) {
+    let store = backend.open().await;
+    store.insert_client(client("v1")).await.unwrap();
+    let v1 = store.client(client("x").id).await.unwrap().unwrap();
+    assert!(
+        store
+            .replace_client(Arc::clone(&v1), client("v2"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.client(client("x").id).await.unwrap().unwrap().name,
+        "v2"
+    );
+    // Computed from v1, which is no longer stored: refused, v2 stays.
+    assert!(
+        !store
+            .replace_client(Arc::clone(&v1), client("stale"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.client(client("x").id).await.unwrap().unwrap().name,
+        "v2"
+    );
+    let v2 = store.client(client("x").id).await.unwrap().unwrap();
+    assert!(store.delete_client(client("x").id).await.unwrap());
+    assert!(store.client(client("x").id).await.unwrap().is_none());
+    assert!(!store.delete_client(client("x").id).await.unwrap());
+    // A replace after the delete does not bring it back.
+    assert!(!store.replace_client(v2, client("revived")).await.unwrap());
+    assert!(store.client(client("x").id).await.unwrap().is_none());
+    drop(store);
+    let reopened = backend.open().await;
+    assert!(reopened.client(client("x").id).await.unwrap().is_none());
+    assert!(reopened.snapshot().await.unwrap().clients.is_empty());
+}
+
+/// Pages of clients come in the order of their ids' bytes, each starting after the given id,
+/// whether or not that id is still registered.
+pub async fn clients_are_listed_in_pages_in_id_order(backend: &impl Backend) {
+    let store = backend.open().await;
+    assert!(store.clients_page(None, 10).await.unwrap().is_empty());
+    // Inserted out of order; 0x80 and up check that the order is unsigned.
+    for n in [0xf0, 3, 0x80, 1, 2] {
+        store
+            .insert_client(client_n(n, &format!("c{n}")))
+            .await
+            .unwrap();
+    }
+    let ids =
+        |page: Vec<ClientRecord>| -> Vec<u8> { page.iter().map(|c| c.id.as_bytes()[0]).collect() };
+    assert_eq!(ids(store.clients_page(None, 2).await.unwrap()), [1, 2]);
+    let after = |n: u8| Some(ClientId::from_bytes([n; 16]));
+    assert_eq!(
+        ids(store.clients_page(after(2), 2).await.unwrap()),
+        [3, 0x80]
+    );
+    assert_eq!(
+        ids(store.clients_page(after(0x80), 2).await.unwrap()),
+        [0xf0]
+    );
+    assert!(store.clients_page(after(0xf0), 2).await.unwrap().is_empty());
+    // After an id that is gone: the next one still.
+    assert!(
+        store
+            .delete_client(ClientId::from_bytes([3; 16]))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        ids(store.clients_page(after(3), 10).await.unwrap()),
+        [0x80, 0xf0]
+    );
+    assert_eq!(
+        ids(store.clients_page(None, 10).await.unwrap()),
+        [1, 2, 0x80, 0xf0]
+    );
+    let first = store.clients_page(None, 1).await.unwrap();
+    assert_eq!(first, [client_n(1, "c1")]);
+}
+
+/// A client's previous secret and the end of its grace period are stored with it, and a
+/// replace that drops them is durable too.
+pub async fn a_previous_secret_and_its_grace_survive_a_reopen(backend: &impl Backend) {
+    use rand_core::SeedableRng as _;
+    let keyring = tessera_core::Keyring::new(
+        &[tessera_core::MasterKey::from_bytes(
+            tessera_core::KeyId::new(1),
+            [0x5c; 32],
+        )],
+        tessera_core::KeyId::new(1),
+    )
+    .unwrap();
+    let id = client("x").id;
+    let verifier = |seed: u8| {
+        let mut rng = rand_chacha::ChaCha20Rng::from_seed([seed; 32]);
+        let secret = tessera_core::ClientSecret::generate(&mut rng);
+        tessera_core::SecretVerifier::new(keyring.client_secrets(), &id, &secret).unwrap()
+    };
+    let rotated = ClientRecord {
+        verifier: Some(verifier(2)),
+        previous: Some(tessera_service::store::PreviousSecret {
+            verifier: verifier(1),
+            until: 1_900_000_000,
+        }),
+        ..client("rotated")
+    };
+    let store = backend.open().await;
+    store.insert_client(rotated.clone()).await.unwrap();
+    drop(store);
+    let store = backend.open().await;
+    let stored = store.client(id).await.unwrap().unwrap();
+    assert_eq!(*stored, rotated);
+    let previous = stored.previous.as_ref().unwrap();
+    assert_eq!(previous.until, 1_900_000_000);
+    // A different previous verifier is a different record.
+    let other = ClientRecord {
+        previous: Some(tessera_service::store::PreviousSecret {
+            verifier: verifier(3),
+            until: 1_900_000_000,
+        }),
+        ..rotated.clone()
+    };
+    assert_ne!(other, rotated);
+    let ended = ClientRecord {
+        previous: None,
+        ..rotated.clone()
+    };
+    assert!(store.replace_client(stored, ended.clone()).await.unwrap());
+    drop(store);
+    let store = backend.open().await;
+    assert_eq!(*store.client(id).await.unwrap().unwrap(), ended);
 }
 
 /// The failed-auth key of client `n`.

@@ -498,6 +498,55 @@ impl Store for PostgresStore {
         }
     }
 
+    async fn replace_client(
+        &self,
+        current: std::sync::Arc<ClientRecord>,
+        new: ClientRecord,
+    ) -> Result<bool, StoreError> {
+        // The stored bytes are what `encode` wrote, and records decode and re-encode to the
+        // same bytes (record.rs), so comparing encodings is comparing records.
+        let rows = self
+            .query(
+                "UPDATE clients SET record = $3 WHERE id = $1 AND record = $2 RETURNING 1",
+                &[
+                    &new.id.as_bytes().as_slice(),
+                    &current.encode(),
+                    &new.encode(),
+                ],
+            )
+            .await?;
+        Ok(!rows.is_empty())
+    }
+
+    async fn delete_client(&self, id: ClientId) -> Result<bool, StoreError> {
+        let rows = self
+            .query(
+                "DELETE FROM clients WHERE id = $1 RETURNING 1",
+                &[&id.as_bytes().as_slice()],
+            )
+            .await?;
+        Ok(!rows.is_empty())
+    }
+
+    async fn clients_page(
+        &self,
+        after: Option<ClientId>,
+        limit: usize,
+    ) -> Result<Vec<ClientRecord>, StoreError> {
+        let after: Option<&[u8]> = after.as_ref().map(|id| id.as_bytes().as_slice());
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .query(
+                "SELECT record FROM clients WHERE $1::bytea IS NULL OR id > $1 \
+                 ORDER BY id LIMIT $2",
+                &[&after, &limit],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| ClientRecord::decode(row.try_get(0).map_err(failed)?))
+            .collect()
+    }
+
     async fn spend_code(
         &self,
         grant: GrantId,

@@ -86,6 +86,7 @@ pub(super) fn fixture() -> &'static Fixture {
                     scope: Scope::parse(CLIENT_SCOPE).unwrap(),
                     verifier,
                     issued_at: 1_767_225_600,
+                    previous: None,
                 },
                 id: id.to_string(),
                 secret: secret.map(|s| s.encode().expose().to_owned()),
