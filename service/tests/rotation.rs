@@ -71,9 +71,12 @@ impl Serve {
                 lines.lock().unwrap().push(line);
             }
         });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("the server did not start: {:?}", logs.lock().unwrap()));
+        let Ok(addr) = rx.recv_timeout(Duration::from_secs(30)) else {
+            // Stop it before failing: a panicking test must not leave a server running.
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server did not start: {:?}", logs.lock().unwrap());
+        };
         let serve = Self { child, addr, logs };
         // It binds before it opens its state: wait for an answer.
         for _ in 0..100 {
@@ -135,6 +138,14 @@ impl Serve {
         self.signal("-TERM");
         let status = self.child.wait().unwrap();
         assert!(status.success(), "{status:?}: {}", self.logs());
+    }
+}
+
+impl Drop for Serve {
+    /// A test that fails midway still stops its server (after `stop`, this finds it exited).
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
