@@ -318,3 +318,92 @@ fn logs_go_to_standard_error_without_colours_when_it_is_not_a_terminal() {
     assert!(output.stdout.is_empty(), "{:?}", output.stdout);
     assert!(lines.iter().all(|l| !l.contains('\u{1b}')), "{lines:?}");
 }
+
+/// A login challenge from the authorization endpoint of `server` (its login URL is set).
+async fn login_challenge(server: &TestServer, client_id: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", REDIRECT_URI),
+            ("scope", "read"),
+            ("state", "s1"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+        .finish();
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/authorize?{query}", server.issuer()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let (_, challenge) = location.split_once("login_challenge=").unwrap();
+    challenge.to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tessera_login_show_accept_and_reject_walk_the_hand_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = tessera_service::Config::new(dir.path());
+    config.login_url = Some("https://login.example/signin".to_owned());
+    let server = TestServer::start_with(config).await;
+    let app = server.register("cli app", "read").await;
+
+    // The challenge from standard input.
+    let challenge = login_challenge(&server, &app.client_id).await;
+    let shown = json(&run(
+        tessera(&server, dir.path()).args(["login", "show", "--json", "--login-challenge", "-"]),
+        &challenge,
+    ));
+    assert_eq!(field(&shown, "client_name"), "cli app");
+    assert_eq!(field(&shown, "redirect_uri"), REDIRECT_URI);
+    assert_eq!(field(&shown, "scope"), "read");
+
+    // From a file: accept, and the redirect carries a code, the state and the issuer.
+    let file = dir.path().join("challenge");
+    std::fs::write(&file, &challenge).unwrap();
+    let accepted = json(&run(
+        tessera(&server, dir.path())
+            .args(["login", "accept", "--json", "--subject", "alice"])
+            .arg("--login-challenge")
+            .arg(format!("@{}", file.display())),
+        "",
+    ));
+    let to = field(&accepted, "redirect_to");
+    assert!(
+        to.starts_with(&format!("{REDIRECT_URI}?code=tsr_ac_")),
+        "{to}"
+    );
+    assert!(to.contains("&state=s1&iss="), "{to}");
+
+    let challenge = login_challenge(&server, &app.client_id).await;
+    let rejected = json(&run(
+        tessera(&server, dir.path())
+            .args(["login", "reject", "--json", "--login-challenge"])
+            .arg(&challenge),
+        "",
+    ));
+    let to = field(&rejected, "redirect_to");
+    assert!(
+        to.starts_with(&format!("{REDIRECT_URI}?error=access_denied")),
+        "{to}"
+    );
+
+    // A forged challenge is refused with the server's error, and the command fails.
+    let output = tessera(&server, dir.path())
+        .args(["login", "show", "--login-challenge", "tsr_lc_forged"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("login_challenge is invalid or expired"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    server.stop().await;
+}
