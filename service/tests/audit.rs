@@ -1,7 +1,7 @@
 //! The security events of a real `tessera serve --log-format json` and of `tessera keys`: every
 //! line on standard error is one JSON object, each attack or key change is one event with target
 //! `tessera::audit` and its fixed name, no line holds a secret, and `--metrics-listen` counts
-//! each event once.
+//! each event once; on both stores.
 
 #![allow(
     clippy::unwrap_used,
@@ -15,22 +15,27 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
-use tessera_proto::v1::RegisterRequest;
 use tessera_proto::v1::token_service_client::TokenServiceClient;
+use tessera_proto::v1::{DeleteClientRequest, RegisterRequest, RotateClientSecretRequest};
 use tessera_service::audit;
 use tessera_testkit::server::*;
 
-/// A `tessera serve --log-format json` and every line it logged.
+/// A `tessera serve --log-format json` and every line it logged; killed if the test fails.
 struct Serve {
     child: Child,
     logs: Arc<Mutex<Vec<String>>>,
 }
 
 impl Serve {
-    fn start(data_dir: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-            .env_clear()
-            .env("TESSERA_LOG_FORMAT", "json")
+    /// Starts on `on` (PostgreSQL: its URL in the environment, off the command line).
+    fn start(data_dir: &Path, on: On) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
+        command.env_clear().env("TESSERA_LOG_FORMAT", "json");
+        if on == On::Postgres {
+            let url = tessera_testkit::postgres::TestPostgres::shared().database();
+            command.env("TESSERA_STORE", url.redacted());
+        }
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args([
                 "--http-listen",
@@ -88,6 +93,14 @@ impl Serve {
     }
 }
 
+impl Drop for Serve {
+    fn drop(&mut self) {
+        // Stopped already when the test passed; a failing one must not leave it running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn json_line(line: &str) -> Value {
     serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"))
 }
@@ -127,9 +140,18 @@ fn keys(args: &[&str], data_dir: &Path) -> (String, Vec<Value>) {
 }
 
 #[tokio::test]
-async fn every_attack_and_key_change_is_one_audit_event_with_no_secret() {
+async fn every_attack_and_key_change_is_one_audit_event_with_no_secret_on_redb() {
+    every_attack_and_key_change_is_one_audit_event_with_no_secret(On::Redb).await;
+}
+
+#[tokio::test]
+async fn every_attack_and_key_change_is_one_audit_event_with_no_secret_on_postgres() {
+    every_attack_and_key_change_is_one_audit_event_with_no_secret(On::Postgres).await;
+}
+
+async fn every_attack_and_key_change_is_one_audit_event_with_no_secret(on: On) {
     let dir = tempfile::tempdir().unwrap();
-    let serve = Serve::start(dir.path());
+    let serve = Serve::start(dir.path(), on);
     let grpc = serve.wait_for("serving tessera.v1.TokenService").await;
     let metrics = serve.wait_for("serving /metrics").await;
     let url = format!("http://{}", grpc["addr"].as_str().unwrap());
@@ -228,6 +250,28 @@ async fn every_attack_and_key_change_is_one_audit_event_with_no_secret() {
         .await
         .is_err()
     );
+    // The other client's secret rotated with a minute's grace, then the client deleted.
+    let bearer = format!("Bearer {operator}");
+    let rotated_secret = api
+        .rotate_client_secret(with_auth(
+            RotateClientSecretRequest {
+                client_id: other.client_id.clone(),
+                grace_seconds: 60,
+            },
+            &bearer,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .client_secret;
+    api.delete_client(with_auth(
+        DeleteClientRequest {
+            client_id: other.client_id.clone(),
+        },
+        &bearer,
+    ))
+    .await
+    .unwrap();
     // A key added, and the server told.
     let (added, added_logs) = keys(&["add"], dir.path());
     let added = added.trim().to_owned();
@@ -258,6 +302,8 @@ async fn every_attack_and_key_change_is_one_audit_event_with_no_secret() {
             audit::REFRESH_REUSED,
             audit::THROTTLE_ENGAGED,
             audit::OPERATOR_AUTH_FAILED,
+            audit::CLIENT_SECRET_ROTATED,
+            audit::CLIENT_DELETED,
             audit::KEYS_RELOADED,
         ]
     );
@@ -280,6 +326,12 @@ async fn every_attack_and_key_change_is_one_audit_event_with_no_secret() {
     assert_eq!(fields(audit::THROTTLE_ENGAGED)["scope"], "client");
     assert_eq!(fields(audit::OPERATOR_AUTH_FAILED)["peer"], "127.0.0.1");
     assert_eq!(fields(audit::OPERATOR_AUTH_FAILED)["call"], "Register");
+    let rotated_fields = fields(audit::CLIENT_SECRET_ROTATED);
+    assert_eq!(rotated_fields["client_id"], other.client_id);
+    assert_eq!(rotated_fields["grace_seconds"], 60);
+    assert_eq!(rotated_fields["peer"], "127.0.0.1");
+    assert_eq!(fields(audit::CLIENT_DELETED)["client_id"], other.client_id);
+    assert_eq!(fields(audit::CLIENT_DELETED)["peer"], "127.0.0.1");
     assert_eq!(
         fields(audit::KEYS_RELOADED)["keys"],
         format!("1, {added}").as_str()
@@ -311,6 +363,7 @@ async fn every_attack_and_key_change_is_one_audit_event_with_no_secret() {
     let secrets = [
         registered.client_secret.as_str(),
         guess.client_secret.as_str(),
+        rotated_secret.as_str(),
         operator,
         wrong_operator,
         &code,

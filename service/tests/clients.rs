@@ -16,9 +16,8 @@ use tessera_proto::v1::{
     RegisterRequest, RegisterResponse, RotateClientSecretRequest, RotateClientSecretResponse,
     UpdateClientRequest,
 };
-use tessera_service::{Config, ManualClock, StoreConfig};
+use tessera_service::{Config, ManualClock};
 use tessera_testkit::http::{Http, assert_error};
-use tessera_testkit::postgres::TestPostgres;
 use tessera_testkit::server::*;
 use tonic::{Code, Status};
 
@@ -96,23 +95,12 @@ fn with_secret(client: &RegisterResponse, secret: &str) -> RegisterResponse {
     }
 }
 
-/// The store a test server runs on.
-#[derive(Clone, Copy, Debug)]
-enum On {
-    Redb,
-    Postgres,
-}
-
 /// A server on `on` (a new PostgreSQL database of the test kit's server, or redb in the data
 /// directory) whose time is `clock`, and its data directory.
 async fn start(on: On, clock: &ManualClock) -> (TestServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::new(dir.path());
-    if matches!(on, On::Postgres) {
-        config.store = StoreConfig::Postgres {
-            url: TestPostgres::shared().database(),
-        };
-    }
+    on.configure(&mut config);
     (
         TestServer::start_with_clock(config, clock.shared()).await,
         dir,

@@ -7,6 +7,7 @@
 //! inactive, its codes and refresh tokens refused), and a code or refresh token is redeemed only
 //! while the client's redirect URIs and scope still allow it.
 
+use core::net::IpAddr;
 use std::sync::Arc;
 
 use tessera_core::{ClientId, ClientSecret, SECRET_TEXT_LEN, SecretText, SecretVerifier};
@@ -110,21 +111,22 @@ impl<S: Store> Authority<S> {
         Ok(updated)
     }
 
-    /// Deletes a client (operator only): from now on its tokens are inactive, and its codes
-    /// and refresh tokens are refused.
+    /// Deletes a client (operator only; `peer` asked): from now on its tokens are inactive, and
+    /// its codes and refresh tokens are refused.
     ///
     /// # Errors
     /// `invalid_request` for a malformed id, [`Error::NoSuchClient`] for an unknown one.
-    pub async fn delete_client(&self, id: &str) -> Result<(), Error> {
+    pub async fn delete_client(&self, id: &str, peer: Option<IpAddr>) -> Result<(), Error> {
         let id = ClientId::parse(id)?;
         if !self.store.delete_client(id).await? {
             return Err(Error::NoSuchClient);
         }
-        crate::audit::client_deleted(&id, None);
+        crate::audit::client_deleted(&id, peer);
         Ok(())
     }
 
-    /// Gives a confidential client a new secret, shown once (operator only). The old one stops
+    /// Gives a confidential client a new secret, shown once (operator only; `peer` asked). The
+    /// old one stops
     /// working now, or after `grace_seconds` (at most [`MAX_SECRET_GRACE`]) so the client can
     /// switch over; a secret rotated away earlier and still in its grace period stops now.
     ///
@@ -135,6 +137,7 @@ impl<S: Store> Authority<S> {
         &self,
         id: &str,
         grace_seconds: u64,
+        peer: Option<IpAddr>,
     ) -> Result<RotatedSecret, Error> {
         if grace_seconds > MAX_SECRET_GRACE {
             return Err(Error::GraceTooLong);
@@ -156,7 +159,7 @@ impl<S: Store> Authority<S> {
             })
         })
         .await?;
-        crate::audit::client_secret_rotated(&client_id, grace_seconds, None);
+        crate::audit::client_secret_rotated(&client_id, grace_seconds, peer);
         Ok(RotatedSecret {
             secret: secret.encode(),
             previous_expires_at: until,

@@ -330,7 +330,7 @@ impl<S: Store> TokenService for TokenApi<S> {
     ) -> Result<Response<DeleteClientResponse>, Status> {
         check_operator(request.metadata(), &self.operator)?;
         self.authority
-            .delete_client(&request.get_ref().client_id)
+            .delete_client(&request.get_ref().client_id, peer(&request))
             .await?;
         Ok(Response::new(DeleteClientResponse {}))
     }
@@ -340,10 +340,11 @@ impl<S: Store> TokenService for TokenApi<S> {
         request: Request<RotateClientSecretRequest>,
     ) -> Result<Response<RotateClientSecretResponse>, Status> {
         check_operator(request.metadata(), &self.operator)?;
+        let peer = peer(&request);
         let r = request.into_inner();
         let rotated = self
             .authority
-            .rotate_client_secret(&r.client_id, r.grace_seconds)
+            .rotate_client_secret(&r.client_id, r.grace_seconds, peer)
             .await?;
         Ok(Response::new(RotateClientSecretResponse {
             client_secret: rotated.secret.expose().to_owned(),

@@ -71,10 +71,7 @@ impl FormPost {
 
     /// The caller's address, from the listener.
     pub(super) fn peer(&self) -> Option<core::net::IpAddr> {
-        self.parts
-            .extensions
-            .get::<crate::listener::PeerAddr>()
-            .map(|p| p.0.ip())
+        super::peer_of(&self.parts)
     }
 }
 

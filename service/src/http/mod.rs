@@ -117,3 +117,14 @@ pub fn metrics_router() -> Router {
         .route(METRICS_PATH, only(get(scrape::metrics), "GET"))
         .fallback(|| async { response::not_found() })
 }
+
+/// The address a request came from (the listener's [`PeerAddr`]), for throttles and security
+/// events.
+///
+/// [`PeerAddr`]: crate::listener::PeerAddr
+fn peer_of(parts: &http::request::Parts) -> Option<core::net::IpAddr> {
+    parts
+        .extensions
+        .get::<crate::listener::PeerAddr>()
+        .map(|p| p.0.ip())
+}

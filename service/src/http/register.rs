@@ -16,7 +16,6 @@ use super::response::{self, BEARER_CHALLENGE, Refusal};
 use super::{Endpoints, Shared};
 use crate::authority::{Error, ErrorKind};
 use crate::credentials;
-use crate::listener::PeerAddr;
 use crate::store::{ClientRecord, Store};
 use axum::extract::State;
 
@@ -99,8 +98,7 @@ fn check_operator<S>(
         .map_err(|_| Error::BadOperatorToken)
         .and_then(|presented| credentials::check_operator(presented, &endpoints.operator));
     if checked.is_err() {
-        let peer = parts.extensions.get::<PeerAddr>().map(|p| p.0.ip());
-        crate::audit::operator_auth_failed("http", call, peer);
+        crate::audit::operator_auth_failed("http", call, super::peer_of(parts));
     }
     checked
 }
@@ -197,8 +195,12 @@ pub(super) async fn delete<S: Store>(
     request: Request,
 ) -> Response {
     let answer = async {
-        check_operator(&endpoints, &request.into_parts().0, super::CLIENT_PATH)?;
-        endpoints.authority.delete_client(&client_id).await?;
+        let parts = request.into_parts().0;
+        check_operator(&endpoints, &parts, super::CLIENT_PATH)?;
+        endpoints
+            .authority
+            .delete_client(&client_id, super::peer_of(&parts))
+            .await?;
         Ok::<_, Refusal>(axum::response::IntoResponse::into_response((
             StatusCode::NO_CONTENT,
             [(http::header::CACHE_CONTROL, "no-store")],

@@ -10,7 +10,7 @@ use tessera_proto::v1::{
     ExchangeRequest, ExchangeResponse, IntrospectRequest, IntrospectResponse, IssueCodeRequest,
     RegisterRequest, RegisterResponse,
 };
-use tessera_service::{Config, Server};
+use tessera_service::{Config, Server, StoreConfig};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
@@ -21,6 +21,28 @@ pub use crate::pkce::{CHALLENGE, VERIFIER};
 /// The redirect URI every client [`TestServer::register`] registers has, and every code request
 /// and exchange here uses.
 pub const REDIRECT_URI: &str = "https://app.example/callback";
+
+/// The store a test server runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum On {
+    /// The embedded redb store in the data directory.
+    Redb,
+    /// A new database of the test kit's PostgreSQL server ([`TestPostgres::shared`]).
+    ///
+    /// [`TestPostgres::shared`]: crate::postgres::TestPostgres::shared
+    Postgres,
+}
+
+impl On {
+    /// `config` set to run on this store (redb: unchanged).
+    pub fn configure(self, config: &mut Config) {
+        if self == Self::Postgres {
+            config.store = StoreConfig::Postgres {
+                url: crate::postgres::TestPostgres::shared().database(),
+            };
+        }
+    }
+}
 
 /// A [`Server`] serving gRPC and HTTP on 127.0.0.1, on ports of its own, in this process.
 #[derive(Debug)]
@@ -43,6 +65,16 @@ impl TestServer {
     pub async fn temporary() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut server = Self::start(dir.path()).await;
+        server.dir = Some(dir);
+        server
+    }
+
+    /// [`temporary`](Self::temporary) on the store `on`.
+    pub async fn temporary_on(on: On) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::new(dir.path());
+        on.configure(&mut config);
+        let mut server = Self::start_with(config).await;
         server.dir = Some(dir);
         server
     }
