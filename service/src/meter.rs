@@ -38,6 +38,12 @@ pub const STORE_DURATION: &str = "tessera_store_operation_duration_seconds";
 pub const STORE_ERRORS: &str = "tessera_store_errors_total";
 /// Writes per group commit of the embedded (redb) store.
 pub const STORE_BATCH_WRITES: &str = "tessera_store_batch_writes";
+/// Connections of the PostgreSQL store's pool now, by `state` (`in_use`, `idle`).
+pub const STORE_POOL_CONNECTIONS: &str = "tessera_store_pool_connections";
+/// The most connections the PostgreSQL store's pool opens.
+pub const STORE_POOL_MAX: &str = "tessera_store_pool_max_connections";
+/// Store operations waiting now for one of the PostgreSQL pool's connections.
+pub const STORE_POOL_WAITING: &str = "tessera_store_pool_waiting";
 /// Connections open now, by `listener` (`grpc`, `http`, `metrics`).
 pub const OPEN_CONNECTIONS: &str = "tessera_open_connections";
 /// Requests (HTTP/2 streams, HTTP/1.1 requests) in flight now, by `listener`.
@@ -129,6 +135,15 @@ fn describe() {
     );
     describe_counter!(STORE_ERRORS, "Store operations that failed, by operation");
     describe_histogram!(STORE_BATCH_WRITES, "Writes per group commit (redb)");
+    describe_gauge!(
+        STORE_POOL_CONNECTIONS,
+        "PostgreSQL pool connections now, by state (in_use, idle)"
+    );
+    describe_gauge!(STORE_POOL_MAX, "PostgreSQL pool size limit");
+    describe_gauge!(
+        STORE_POOL_WAITING,
+        "Store operations waiting for a PostgreSQL pool connection"
+    );
     describe_gauge!(OPEN_CONNECTIONS, "Connections open now, by listener");
     describe_gauge!(IN_FLIGHT_REQUESTS, "Requests in flight now, by listener");
     describe_gauge!(KEYS, "Master keys held (1), by key id and whether it mints");
@@ -164,8 +179,21 @@ pub(crate) fn keys_loaded(held: &Mutex<Vec<(KeyId, bool)>>, ids: &[KeyId], activ
 
 /// Records `writes` in one group commit.
 pub(crate) fn batch_committed(writes: usize) {
-    let writes = u32::try_from(writes).map_or(f64::from(u32::MAX), f64::from);
-    metrics::histogram!(STORE_BATCH_WRITES).record(writes);
+    metrics::histogram!(STORE_BATCH_WRITES).record(count(writes));
+}
+
+/// Sets the PostgreSQL pool's gauges: `size` connections open, `available` of them idle, at
+/// most `max`, with `waiting` operations queued for one.
+pub(crate) fn pool_status(max: usize, size: usize, available: usize, waiting: usize) {
+    gauge!(STORE_POOL_CONNECTIONS, "state" => "in_use").set(count(size.saturating_sub(available)));
+    gauge!(STORE_POOL_CONNECTIONS, "state" => "idle").set(count(available));
+    gauge!(STORE_POOL_MAX).set(count(max));
+    gauge!(STORE_POOL_WAITING).set(count(waiting));
+}
+
+/// `n` as a metric value (saturating at `u32::MAX`, far above any count here).
+fn count(n: usize) -> f64 {
+    u32::try_from(n).map_or(f64::from(u32::MAX), f64::from)
 }
 
 /// One listener's gauges: [`OPEN_CONNECTIONS`] and [`IN_FLIGHT_REQUESTS`].

@@ -1,12 +1,8 @@
 //! `/metrics` after a flow over both transports: every request, token, introspection, security
 //! event and store write the flow made moved its counter by exactly one, and nothing else moved.
-//! One server in this test binary (the recorder is per process); the test compares a scrape
-//! before the flow with one after it.
-
-#![allow(
-    clippy::unwrap_used,
-    reason = "test helpers outside #[test] fns: a failure must fail the test"
-)]
+//! The recorder is per process, so each store's run is a test binary of its own
+//! (`tests/metrics.rs`, `tests/metrics_postgres.rs`) with one server; the flow compares a scrape
+//! before it with one after it.
 
 use std::collections::BTreeMap;
 
@@ -63,9 +59,9 @@ fn request(transport: &str, route: &str, outcome: &str) -> String {
 
 const RPC: &str = "/tessera.v1.TokenService";
 
-#[tokio::test]
-async fn the_counters_move_by_exactly_what_a_flow_did() {
-    let server = TestServer::temporary().await;
+/// Runs the flow on a server on `on` and checks every metric it moved.
+pub(crate) async fn the_counters_move_by_exactly_what_a_flow_did(on: On) {
+    let server = TestServer::temporary_on(on).await;
     let http = Http::new(&server);
     let before = scrape(&http).await;
 
@@ -168,11 +164,37 @@ async fn the_counters_move_by_exactly_what_a_flow_did() {
     assert_eq!(operation("spend_code"), 2.0, "{store:?}");
     assert_eq!(operation("revoke_grant"), 2.0, "{store:?}");
     let batches = moved(&before, &after, &["tessera_store_batch_writes_sum"]);
-    assert_eq!(
-        batches.get("tessera_store_batch_writes_sum"),
-        Some(&5.0),
-        "{batches:?}"
-    );
+    let pool = |state: &str| {
+        after
+            .get(&format!(
+                r#"tessera_store_pool_connections{{state="{state}"}}"#
+            ))
+            .copied()
+    };
+    match on {
+        On::Redb => {
+            assert_eq!(
+                batches.get("tessera_store_batch_writes_sum"),
+                Some(&5.0),
+                "{batches:?}"
+            );
+            assert_eq!(pool("idle"), None, "no pool without PostgreSQL");
+        }
+        On::Postgres => {
+            // No group commit; the pool's gauges instead: at rest, every connection the flow
+            // opened is idle again (the purge, running now and then, may hold one).
+            assert!(batches.is_empty(), "{batches:?}");
+            let max = tessera_service::store::postgres::POOL_SIZE;
+            assert_eq!(
+                after.get("tessera_store_pool_max_connections"),
+                Some(&(max as f64))
+            );
+            let (in_use, idle) = (pool("in_use").unwrap(), pool("idle").unwrap());
+            assert!(in_use <= 1.0 && idle >= 1.0, "in use {in_use}, idle {idle}");
+            assert!(in_use + idle <= max as f64, "in use {in_use}, idle {idle}");
+            assert_eq!(after.get("tessera_store_pool_waiting"), Some(&0.0));
+        }
+    }
 
     // Gauges: the scrape in flight on its connection; the one key, active.
     assert_eq!(

@@ -21,7 +21,7 @@ use core::future::Future;
 use core::time::Duration;
 use std::collections::BTreeMap;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use tessera_core::{ClientId, GrantId, ID_LEN, TokenId};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
@@ -34,6 +34,7 @@ use super::{
     Store, StoreError, StoreSnapshot,
 };
 use crate::clock::{SharedClock, SystemClock};
+use crate::meter;
 
 mod statements;
 
@@ -444,13 +445,32 @@ impl PostgresStore {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, StoreError> {
         let work = async {
-            let client = self.pool.get().await.map_err(failed)?;
+            let client = self.connection().await?;
             let statement = client.prepare_cached(sql).await.map_err(failed)?;
             client.query(&statement, params).await.map_err(failed)
         };
-        tokio::time::timeout(OPERATION_TIMEOUT, work)
-            .await
-            .map_err(|_| StoreError::new("PostgreSQL did not answer in time"))?
+        let answer = tokio::time::timeout(OPERATION_TIMEOUT, work).await;
+        self.pool_gauges();
+        answer.map_err(|_| StoreError::new("PostgreSQL did not answer in time"))?
+    }
+
+    /// A pooled connection, within [`POOL_WAIT`]; the pool's gauges then count it in use.
+    async fn connection(&self) -> Result<Object, StoreError> {
+        let client = self.pool.get().await.map_err(failed);
+        self.pool_gauges();
+        client
+    }
+
+    /// Sets the pool gauges ([`meter::pool_status`]): after taking a connection, and after
+    /// giving it back.
+    fn pool_gauges(&self) {
+        let status = self.pool.status();
+        meter::pool_status(
+            status.max_size,
+            status.size,
+            status.available,
+            status.waiting,
+        );
     }
 
     /// [`query`](Self::query) for a statement that returns exactly one row.
@@ -729,7 +749,7 @@ impl Inspect for PostgresStore {
     /// Reads every table in one repeatable-read transaction: one consistent view.
     async fn snapshot(&self) -> Result<StoreSnapshot, StoreError> {
         let work = async {
-            let mut client = self.pool.get().await.map_err(failed)?;
+            let mut client = self.connection().await?;
             let tx = client
                 .build_transaction()
                 .isolation_level(IsolationLevel::RepeatableRead)
@@ -798,9 +818,9 @@ impl Inspect for PostgresStore {
             tx.commit().await.map_err(failed)?;
             Ok(snapshot)
         };
-        tokio::time::timeout(OPERATION_TIMEOUT, work)
-            .await
-            .map_err(|_| StoreError::new("PostgreSQL did not answer in time"))?
+        let answer = tokio::time::timeout(OPERATION_TIMEOUT, work).await;
+        self.pool_gauges();
+        answer.map_err(|_| StoreError::new("PostgreSQL did not answer in time"))?
     }
 }
 
