@@ -132,7 +132,9 @@ on_both_stores!(
     deleting_an_audience_client_leaves_the_holders_tokens_active,
     narrowing_scope_or_redirect_uris_applies_to_codes_and_refreshes_from_then_on,
     a_rotated_secret_replaces_the_old_one_at_once,
-    a_rotated_secret_keeps_working_for_its_grace_period_only
+    a_rotated_secret_keeps_working_for_its_grace_period_only,
+    tessera_clients_list_show_update_rotate_secret_and_delete,
+    the_client_configuration_endpoint_reads_updates_and_deletes,
 );
 
 const UNKNOWN: &str = "00112233445566778899aabbccddeeff";
@@ -588,9 +590,8 @@ async fn a_rotated_secret_keeps_working_for_its_grace_period_only(on: On) {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn the_client_configuration_endpoint_reads_updates_and_deletes() {
-    let server = TestServer::temporary().await;
+async fn the_client_configuration_endpoint_reads_updates_and_deletes(on: On) {
+    let server = TestServer::temporary_on(on).await;
     let app = server.register("app", "read").await;
     let http = Http::new(&server);
     let url = |id: &str| format!("{}/register/{id}", http.base);
@@ -735,10 +736,8 @@ fn run_json(command: &mut Command) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tessera_clients_list_show_update_rotate_secret_and_delete() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+async fn tessera_clients_list_show_update_rotate_secret_and_delete(on: On) {
+    let (server, dir) = start(on, &ManualClock::starting_now()).await;
     let app = server.register("app", "read").await;
     let other = server.register("other", "").await;
     let cli = |args: &[&str]| {

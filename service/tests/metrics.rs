@@ -8,7 +8,11 @@
 
 mod metered;
 
+use tessera_testkit::server::{On, TestServer};
+
 #[tokio::test]
 async fn the_counters_move_by_exactly_what_a_flow_did() {
-    metered::the_counters_move_by_exactly_what_a_flow_did(tessera_testkit::server::On::Redb).await;
+    let server = TestServer::temporary_on(On::Redb).await;
+    metered::the_counters_move_by_exactly_what_a_flow_did(&server, On::Redb).await;
+    server.stop().await;
 }

@@ -11,7 +11,7 @@ use tessera_testkit::http::{Auth, Http, code_fields};
 use tessera_testkit::server::*;
 
 /// Every sample of a Prometheus text scrape: `name{labels}` → value.
-async fn scrape(http: &Http) -> BTreeMap<String, f64> {
+pub(crate) async fn scrape(http: &Http) -> BTreeMap<String, f64> {
     let response = http
         .client
         .get(format!("{}/metrics", http.base))
@@ -34,7 +34,7 @@ async fn scrape(http: &Http) -> BTreeMap<String, f64> {
 }
 
 /// The series of `names` that moved from `before` to `after`, and by how much.
-fn moved(
+pub(crate) fn moved(
     before: &BTreeMap<String, f64>,
     after: &BTreeMap<String, f64>,
     names: &[&str],
@@ -51,7 +51,7 @@ fn moved(
         .collect()
 }
 
-fn request(transport: &str, route: &str, outcome: &str) -> String {
+pub(crate) fn request(transport: &str, route: &str, outcome: &str) -> String {
     format!(
         r#"tessera_requests_total{{transport="{transport}",route="{route}",outcome="{outcome}"}}"#
     )
@@ -59,10 +59,9 @@ fn request(transport: &str, route: &str, outcome: &str) -> String {
 
 const RPC: &str = "/tessera.v1.TokenService";
 
-/// Runs the flow on a server on `on` and checks every metric it moved.
-pub(crate) async fn the_counters_move_by_exactly_what_a_flow_did(on: On) {
-    let server = TestServer::temporary_on(on).await;
-    let http = Http::new(&server);
+/// Runs the flow on `server`, a server on `on`, and checks every metric it moved.
+pub(crate) async fn the_counters_move_by_exactly_what_a_flow_did(server: &TestServer, on: On) {
+    let http = Http::new(server);
     let before = scrape(&http).await;
 
     // gRPC: register, a code; HTTP: exchange it and introspect the access token.
@@ -228,5 +227,4 @@ pub(crate) async fn the_counters_move_by_exactly_what_a_flow_did(on: On) {
         }
         assert!(!series.contains("tsr_"), "{series}");
     }
-    server.stop().await;
 }
