@@ -1,7 +1,8 @@
 //! Interleaved in-process wall-clock ratios: for each Tessera operation and each of its
 //! baselines (the fixture module's `Setup::groups`, shared with `micro` and `instructions`), short
 //! batches of the two alternate in one process, A B B A in every round, so a change of clock
-//! speed or of load from other processes hits both sides alike. A batch (~3 ms) is timed in
+//! speed or of load from other processes hits both sides alike; each round visits every pair,
+//! so each pair's rounds spread over the whole run. A batch (~3 ms) is timed in
 //! [`SLICES`] equal slices and counts its fastest, so a slice in which the shared machine ran
 //! something else instead counts as what it is, not as the operation's cost. Each round gives
 //! one ratio, Tessera's ns/op over the baseline's (the mean of its two batches each); the report
@@ -132,30 +133,41 @@ struct Row {
     rounds: usize,
 }
 
-/// `rounds` rounds of A B B A, A being Tessera's operation and B the baseline.
-fn measure(a: &mut Op<'_>, b: &mut Op<'_>, rounds: usize) -> (f64, f64, [f64; 3]) {
-    let (na, nb) = (calibrate(a), calibrate(b));
-    let (mut ta, mut tb, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..rounds {
+/// One pair's samples: per round, each side's ns/op and their ratio.
+#[derive(Default)]
+struct Samples {
+    tessera: Vec<f64>,
+    baseline: Vec<f64>,
+    ratio: Vec<f64>,
+}
+
+impl Samples {
+    /// One round of A B B A, A being Tessera's operation (`na` runs per slice) and B the
+    /// baseline (`nb`).
+    fn round(&mut self, a: &mut Op<'_>, na: u64, b: &mut Op<'_>, nb: u64) {
         let a1 = batch(a, na);
         let b1 = batch(b, nb);
         let b2 = batch(b, nb);
         let a2 = batch(a, na);
         let (x, y) = ((a1 + a2) / 2.0, (b1 + b2) / 2.0);
-        ta.push(x);
-        tb.push(y);
-        ratios.push(x / y);
+        self.tessera.push(x);
+        self.baseline.push(y);
+        self.ratio.push(x / y);
     }
-    let ratios = sorted(ratios);
-    (
-        quantile(&sorted(ta), 0.5),
-        quantile(&sorted(tb), 0.5),
-        [
-            quantile(&ratios, 0.5),
-            quantile(&ratios, 0.25),
-            quantile(&ratios, 0.75),
-        ],
-    )
+
+    /// The medians of each side, and the ratio's median and quartiles.
+    fn summary(self) -> (f64, f64, [f64; 3]) {
+        let ratio = sorted(self.ratio);
+        (
+            quantile(&sorted(self.tessera), 0.5),
+            quantile(&sorted(self.baseline), 0.5),
+            [
+                quantile(&ratio, 0.5),
+                quantile(&ratio, 0.25),
+                quantile(&ratio, 0.75),
+            ],
+        )
+    }
 }
 
 /// The CPU's model name and which of [`FEATURES`] it has.
@@ -197,10 +209,30 @@ fn main() {
         .take(3)
         .collect::<Vec<_>>()
         .join(" ");
+    // Each round visits every pair in turn, so every pair's rounds spread over the whole run
+    // and see the same mix of what the shared machine was doing.
+    let sizes: Vec<(u64, Vec<u64>)> = groups
+        .iter_mut()
+        .map(|g| {
+            let n = calibrate(&mut g.tessera);
+            (n, g.baselines.iter_mut().map(calibrate).collect())
+        })
+        .collect();
+    let mut samples: Vec<Vec<Samples>> = groups
+        .iter()
+        .map(|g| g.baselines.iter().map(|_| Samples::default()).collect())
+        .collect();
+    for _ in 0..args.rounds {
+        for ((g, (na, nbs)), samples) in groups.iter_mut().zip(&sizes).zip(&mut samples) {
+            for ((b, nb), s) in g.baselines.iter_mut().zip(nbs).zip(samples) {
+                s.round(&mut g.tessera, *na, b, *nb);
+            }
+        }
+    }
     let mut rows = Vec::new();
-    for g in &mut groups {
-        for b in &mut g.baselines {
-            let (tessera_ns, baseline_ns, ratio) = measure(&mut g.tessera, b, args.rounds);
+    for (g, samples) in groups.iter().zip(samples) {
+        for (b, s) in g.baselines.iter().zip(samples) {
+            let (tessera_ns, baseline_ns, ratio) = s.summary();
             rows.push(Row {
                 group: g.name,
                 tessera: g.call,
