@@ -3,9 +3,11 @@
 //! of N and divides the difference, so the set-up and the process's start cancel out and what
 //! is left is the instructions of one OP, the same on every run of the same binary.
 //!
-//! Tessera's operations and their baselines over the same claims (micro.rs has the wall-clock
-//! side): `hmac_floor` is a pre-keyed HMAC-SHA256 over exactly the bytes the access token signs,
-//! `jwt_*` are jsonwebtoken HS256.
+//! The operations are the fixture module's (`Setup::groups`, shared with `micro` and
+//! `wallclock`): Tessera's, and the baselines over the same claims: `hmac_floor` (a pre-keyed
+//! HMAC-SHA256 over exactly the bytes the access token signs), `jwt_*` (jsonwebtoken HS256),
+//! `paseto_*` (pasetors v4.local), `oxide_*` (oxide-auth's HMAC `Assertion` signer).
+//! `instructions --list 0` prints each operation and the Tessera operation it is compared with.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -17,90 +19,78 @@ mod fixture;
 
 use core::hint::black_box;
 
-use fixture::*;
-use rand_chacha::ChaCha12Rng;
-use rand_core::SeedableRng;
-use tessera_core::{AccessToken, AuthorizationCode, CodeChallenge, CodeVerifier, Purpose};
-use tessera_testkit::pkce::VERIFIER;
+use fixture::Setup;
 
-/// Every operation the script counts, in its table's order.
-const OPERATIONS: [&str; 9] = [
-    "access_verify",
-    "access_mint",
-    "code_verify",
-    "code_mint",
-    "pkce_verify",
-    "hmac_floor",
-    "jwt_decode",
-    "jwt_encode",
-    "noop",
+/// Every operation the script counts, in its table's order: its name, and the group and
+/// operation of the fixture it runs (`None` for `noop`, the loop alone).
+const OPERATIONS: [(&str, Option<(&str, &str)>); 13] = [
+    ("access_verify", Some(("access_token/verify", "tessera"))),
+    ("access_mint", Some(("access_token/mint", "tessera"))),
+    (
+        "code_verify",
+        Some(("authorization_code/verify", "tessera")),
+    ),
+    ("code_mint", Some(("authorization_code/mint", "tessera"))),
+    ("pkce_verify", Some(("pkce_s256/verify", "tessera"))),
+    ("hmac_floor", Some(("access_token/verify", "hmac_floor"))),
+    ("jwt_decode", Some(("access_token/verify", "jsonwebtoken"))),
+    ("jwt_encode", Some(("access_token/mint", "jsonwebtoken"))),
+    ("paseto_decrypt", Some(("access_token/verify", "pasetors"))),
+    ("paseto_encrypt", Some(("access_token/mint", "pasetors"))),
+    ("oxide_verify", Some(("access_token/verify", "oxide_auth"))),
+    ("oxide_sign", Some(("access_token/mint", "oxide_auth"))),
+    ("noop", None),
 ];
 
+/// The operation counted as Tessera's in `group`.
+fn tessera_op(group: &str) -> Option<&'static str> {
+    OPERATIONS
+        .iter()
+        .find(|(_, of)| *of == Some((group, "tessera")))
+        .map(|(name, _)| *name)
+}
+
 fn main() {
+    let names = || OPERATIONS.iter().map(|(name, _)| *name);
     let mut args = std::env::args().skip(1);
     let (Some(op), Some(n)) = (args.next(), args.next()) else {
-        eprintln!("usage: instructions OP N   (OP: {})", OPERATIONS.join(", "));
+        let names: Vec<_> = names().collect();
+        eprintln!("usage: instructions OP N   (OP: {})", names.join(", "));
         std::process::exit(2);
     };
     let n: u64 = n.parse().expect("N is a count");
     if op == "--list" {
-        println!("{}", OPERATIONS.join("\n"));
+        // One line per operation: its name, then the Tessera operation it is a baseline of.
+        for (name, of) in OPERATIONS {
+            match of.and_then(|(group, side)| (side != "tessera").then(|| tessera_op(group))) {
+                Some(Some(vs)) => println!("{name} {vs}"),
+                _ => println!("{name}"),
+            }
+        }
         return;
     }
-    let f = fixture();
-    let access = f.keyring.access_tokens();
-    let codes = f.keyring.codes();
-    let mut rng = ChaCha12Rng::seed_from_u64(1);
-    let token = AccessToken::mint(access, &f.grant, &f.grant_id, 3600, NOW, &mut rng).unwrap();
-    let challenge = CodeChallenge::s256(&CodeVerifier::parse(VERIFIER).unwrap());
-    let code =
-        AuthorizationCode::mint(codes, &f.grant, URI, &challenge, 600, NOW, &mut rng).unwrap();
-    let mac = floor_mac(&f, Purpose::AccessToken);
-    let jwt = Jwt::new(&f, Purpose::AccessToken, jwt_claims(&f));
-    let text = token.expose();
-    let mut run: Box<dyn FnMut()> = match op.as_str() {
-        "access_verify" => Box::new(|| {
-            drop(black_box(
-                AccessToken::verify(access, black_box(text), NOW + 1).unwrap(),
-            ))
-        }),
-        "access_mint" => Box::new(|| {
-            drop(black_box(
-                AccessToken::mint(access, &f.grant, &f.grant_id, 3600, NOW, &mut rng).unwrap(),
-            ))
-        }),
-        "code_verify" => Box::new(|| {
-            drop(black_box(
-                AuthorizationCode::verify(codes, black_box(code.expose()), NOW + 1).unwrap(),
-            ))
-        }),
-        "code_mint" => Box::new(|| {
-            drop(black_box(
-                AuthorizationCode::mint(codes, &f.grant, URI, &challenge, 600, NOW, &mut rng)
-                    .unwrap(),
-            ))
-        }),
-        "pkce_verify" => Box::new(|| {
-            let v = CodeVerifier::parse(black_box(VERIFIER)).unwrap();
-            challenge.verify(&v).unwrap();
-        }),
-        "hmac_floor" => Box::new(|| {
-            black_box(hmac_floor(&mac, black_box(signed_part(text))));
-        }),
-        "jwt_decode" => Box::new(|| {
-            black_box(jwt.decode());
-        }),
-        "jwt_encode" => Box::new(|| drop(black_box(jwt.encode()))),
-        "noop" => Box::new(|| black_box(())),
-        other => {
-            eprintln!(
-                "unknown operation {other}: one of {}",
-                OPERATIONS.join(", ")
-            );
-            std::process::exit(2);
+    let Some((_, of)) = OPERATIONS.iter().find(|(name, _)| *name == op) else {
+        let names: Vec<_> = names().collect();
+        eprintln!("unknown operation {op}: one of {}", names.join(", "));
+        std::process::exit(2);
+    };
+    let setup = Setup::new();
+    let mut run = match of {
+        None => fixture::Op::noop(),
+        Some((group, side)) => {
+            let group = setup
+                .groups()
+                .into_iter()
+                .find(|g| g.name == *group)
+                .expect("a group of the fixture");
+            core::iter::once(group.tessera)
+                .chain(group.baselines)
+                .find(|o| o.name == *side)
+                .expect("an operation of the group")
         }
     };
     for _ in 0..n {
-        run();
+        run.run();
     }
+    black_box(());
 }

@@ -1,7 +1,9 @@
 """Counts the instructions of one operation of the `instructions` bench binary under callgrind.
 
 Each operation runs twice, N1 and N2 times after the same set-up; (I(N2) - I(N1)) / (N2 - N1) is
-its count, the start-up and fixture cancelled out. Usage: count.py BINARY BASELINE [--check|--update]
+its count, the start-up and fixture cancelled out. Each baseline (the binary's `--list` names the
+Tessera operation it stands beside) is also printed as Tessera's count over its own.
+Usage: count.py BINARY BASELINE [--check|--update] [--json FILE]
 """
 import json
 import os
@@ -31,8 +33,18 @@ def instructions(binary, op, n, scratch):
 
 def main():
     binary, baseline_path, *flags = sys.argv[1:]
-    ops = subprocess.run([binary, "--list", "0"], check=True, capture_output=True,
-                         text=True).stdout.split()
+    json_path = None
+    if "--json" in flags:
+        at = flags.index("--json")
+        if at + 1 >= len(flags):
+            raise SystemExit("--json needs a FILE")
+        json_path = flags.pop(at + 1)
+        flags.pop(at)
+    # One line per operation: its name, and for a baseline the Tessera operation it is compared with.
+    listed = [line.split() for line in subprocess.run(
+        [binary, "--list", "0"], check=True, capture_output=True, text=True).stdout.splitlines()]
+    ops = [fields[0] for fields in listed]
+    versus = {fields[0]: fields[1] for fields in listed if len(fields) > 1}
     version = subprocess.run(["valgrind", "--version"], capture_output=True,
                              text=True).stdout.strip()
     counts = {}
@@ -51,9 +63,17 @@ def main():
     print("|---|---:|---:|")
     for op, count in counts.items():
         print(f"| {op} | {count:,} | {count / floor:.2f} |")
-    print(f"\njsonwebtoken decode+validate / Tessera access verify: "
-          f"{counts['jwt_decode'] / counts['access_verify']:.2f}")
-    print(json.dumps({"valgrind": version, "counts": counts}))
+    print("\n| baseline | Tessera operation | Tessera / baseline | baseline / Tessera |")
+    print("|---|---|---:|---:|")
+    for op, tessera in versus.items():
+        print(f"| {op} | {tessera} | {counts[tessera] / counts[op]:.2f} | "
+              f"{counts[op] / counts[tessera]:.2f} |")
+    result = {"valgrind": version, "counts": counts}
+    print(json.dumps(result))
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(result, f, indent=2)
+            f.write("\n")
 
     if "--update" in flags:
         with open(baseline_path, "w") as f:
