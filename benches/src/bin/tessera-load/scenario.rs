@@ -274,7 +274,7 @@ pub(crate) async fn run(
     progress.finish_and_clear();
     Ok(Report::new(
         scenario,
-        &latency,
+        latency,
         errors,
         first_error,
         elapsed,
