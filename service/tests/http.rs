@@ -1,7 +1,8 @@
 //! The OAuth HTTP endpoints against the real server on 127.0.0.1:0, called with a real HTTP
 //! client (reqwest): metadata (RFC 8414), the token endpoint's grants and client
 //! authentication methods (RFC 6749 §2.3, §3.2, §5), introspection (RFC 7662), revocation
-//! (RFC 7009), registration (RFC 7591), and the framing errors (404, 405, 413).
+//! (RFC 7009), registration (RFC 7591), liveness (`/health`), and the framing errors (404, 405,
+//! 413).
 
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, PRAGMA, WWW_AUTHENTICATE};
@@ -403,5 +404,36 @@ async fn unknown_paths_wrong_methods_large_bodies_and_wrong_media_types() {
     )
     .await;
     assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn health_is_a_tiny_uncached_200_and_only_for_get() {
+    let server = TestServer::temporary().await;
+    let http = Http::new(&server);
+    let answer = http
+        .client
+        .get(format!("{}/health", http.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(answer.headers()[CACHE_CONTROL], "no-store");
+    assert_eq!(
+        answer.headers()["content-type"],
+        "text/plain; charset=utf-8"
+    );
+    assert_eq!(answer.text().await.unwrap(), "ok\n");
+
+    let answer = Http::answer(
+        http.client
+            .post(format!("{}/health", http.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.headers["allow"], "GET");
     server.stop().await;
 }

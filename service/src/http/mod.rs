@@ -13,6 +13,7 @@
 //! | [`REGISTER_PATH`] | POST | RFC 7591 §3 |
 //! | [`CLIENT_PATH`] | GET, PUT, DELETE | RFC 7592 §2 (operator token) |
 //! | [`METRICS_PATH`] | GET | Prometheus text format ([`meter`](crate::meter)) |
+//! | [`HEALTH_PATH`] | GET | liveness: `200 ok`, touching neither domain nor store |
 //!
 //! Every request is counted and timed by route (the matched path) and outcome
 //! ([`MeasureLayer`]).
@@ -20,6 +21,7 @@
 mod authorize;
 mod client_auth;
 mod form;
+mod health;
 mod introspect;
 mod metadata;
 mod register;
@@ -52,6 +54,8 @@ pub const REVOKE_PATH: &str = "/revoke";
 pub const REGISTER_PATH: &str = "/register";
 /// The metrics, in the Prometheus text format.
 pub const METRICS_PATH: &str = "/metrics";
+/// Liveness for load balancers: `200 ok` while the listener serves.
+pub const HEALTH_PATH: &str = "/health";
 /// The client configuration endpoint (RFC 7592 §2), one per registered client.
 pub const CLIENT_PATH: &str = "/register/{client_id}";
 /// Largest request body any endpoint reads; past it the answer is `413`.
@@ -100,6 +104,7 @@ pub fn router<S: Store>(authority: Arc<Authority<S>>, operator: Arc<OperatorToke
             ),
         )
         .route(METRICS_PATH, only(get(scrape::metrics), "GET"))
+        .route(HEALTH_PATH, only(get(health::live), "GET"))
         .fallback(|| async { response::not_found() })
         .layer(MeasureLayer(Edge::Http))
         .with_state(Arc::new(Endpoints {

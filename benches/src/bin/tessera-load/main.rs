@@ -2,9 +2,12 @@
 //!
 //! It starts its own server on a free loopback port with a temporary data dir (the embedded
 //! store, or `--store postgres://…`; or targets `--addr`), runs one scenario for a duration or a request count, and prints throughput,
-//! latency percentiles and errors. With `--baseline` it first runs `empty` (the health
-//! `Check` RPC, the transport floor) in the same invocation and prints the ratio to it.
-//! Exits non-zero if any request failed.
+//! latency percentiles and errors. With `--baseline` it also runs `empty` (the health `Check`
+//! RPC, the transport floor) in the same invocation and prints the ratio to it; with
+//! `--rounds N` the two alternate in N rounds (ABBA: `empty` first in odd rounds, the scenario
+//! first in even ones), each side for the whole `--duration` (or `--requests`) in every round,
+//! and the ratio is the median of the rounds' ratios, with their range. Exits non-zero if any
+//! request failed.
 
 mod report;
 mod scenario;
@@ -17,7 +20,7 @@ use clap::Parser;
 use tessera_service::cli::StoreUrlParser;
 use tessera_service::store::PostgresUrl;
 
-use report::Report;
+use report::{Report, Round, Summary};
 use scenario::Scenario;
 use target::Target;
 
@@ -44,9 +47,15 @@ struct Args {
     /// Total requests (flows, for `issue`) to send instead of a duration.
     #[arg(long)]
     requests: Option<u64>,
-    /// Also run `empty` first and report the scenario's throughput as a ratio to it.
+    /// Also run `empty` and report the scenario's throughput as a ratio to it.
     #[arg(long)]
     baseline: bool,
+    /// With --baseline: alternate `empty` and the scenario in this many rounds (ABBA order),
+    /// each side running the whole --duration or --requests per round; the ratio reported is
+    /// the median of the rounds' ratios, latency percentiles are over every round's requests.
+    #[arg(long, default_value_t = 1, requires = "baseline",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    rounds: u32,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -89,25 +98,26 @@ async fn main() -> anyhow::Result<()> {
     };
     let channels = target.channels(args.connections).await?;
 
-    let mut reports = Vec::new();
-    if args.baseline && args.scenario != Scenario::Empty {
-        reports.push(
-            scenario::run(
-                Scenario::Empty,
-                &target,
-                &channels,
-                args.concurrency,
-                budget,
-            )
-            .await?,
-        );
+    let mut rounds = Vec::new();
+    for round in 0..args.rounds {
+        let mut order = vec![args.scenario];
+        if args.baseline && args.scenario != Scenario::Empty {
+            // ABBA: `empty` first in rounds 1, 3, … and second in rounds 2, 4, …, so a drift in
+            // the machine's speed weighs on both sides alike.
+            let at = if round % 2 == 0 { 0 } else { 1 };
+            order.insert(at, Scenario::Empty);
+        }
+        let mut runs = Vec::with_capacity(order.len());
+        for scenario in order {
+            runs.push(scenario::run(scenario, &target, &channels, args.concurrency, budget).await?);
+        }
+        rounds.push(Round { runs });
     }
-    reports.push(scenario::run(args.scenario, &target, &channels, args.concurrency, budget).await?);
     target.stop().await?;
 
-    let failed = reports.iter().any(|r| r.errors > 0);
-    report::print(&reports, args.json);
-    if failed {
+    let summary = Summary::new(rounds)?;
+    summary.print(args.json);
+    if summary.failed() {
         std::process::exit(1);
     }
     Ok(())

@@ -272,13 +272,7 @@ pub(crate) async fn run(
         t.abort();
     }
     progress.finish_and_clear();
-    Ok(Report::new(
-        scenario,
-        &latency,
-        errors,
-        first_error,
-        elapsed,
-    ))
+    Ok(Report::new(scenario, latency, errors, first_error, elapsed))
 }
 
 fn progress_bar(scenario: Scenario, budget: Budget) -> ProgressBar {

@@ -1,0 +1,56 @@
+//! `bench-report`: merges the JSON of every part of `benches/run` (core wall-clock, instruction
+//! counts, `tessera-load` on redb and PostgreSQL, the HTTP rows) into one Markdown table (printed
+//! and written), one JSON file and an SVG chart of latency percentiles per scenario.
+//!
+//! A part that did not run leaves `PART.not-run` (the reason) instead of `PART.json`; the report
+//! says so in that part's place, and a part with neither is reported missing.
+
+mod chart;
+mod cpu;
+mod part;
+mod table;
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use serde_json::json;
+
+use part::Parts;
+
+/// Merges `benches/run`'s parts into `report.md`, `report.json` and `latency.svg`.
+#[derive(Debug, Parser)]
+#[command(name = "bench-report", version)]
+struct Args {
+    /// The directory holding the parts' JSON; the report is written there too.
+    #[arg(long)]
+    dir: PathBuf,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let cpu = cpu::Cpu::read()?;
+    let parts = Parts::read(&args.dir)?;
+    let markdown = table::markdown(&cpu, &parts);
+    print!("{markdown}");
+    std::fs::write(args.dir.join("report.md"), &markdown)?;
+    let report = json!({
+        "cpu": cpu.to_json(),
+        "meta": parts.meta,
+        "core": parts.core.to_json(),
+        "instructions": parts.instructions.to_json(),
+        "grpc": parts.grpc.iter().map(part::Grpc::to_json).collect::<Vec<_>>(),
+        "postgres_vs_embedded": table::postgres_ratios(&parts),
+        "http": parts.http.to_json(),
+        "targets": table::targets(&parts).iter().map(table::Target::to_json).collect::<Vec<_>>(),
+    });
+    std::fs::write(
+        args.dir.join("report.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    chart::latency(&parts, &cpu, &args.dir.join("latency.svg"))?;
+    println!(
+        "\nwrote {}/report.md, report.json and latency.svg",
+        args.dir.display()
+    );
+    Ok(())
+}
