@@ -80,6 +80,11 @@ impl Grpc {
         ))
     }
 
+    /// The ratio to `empty` with every round pooled.
+    pub(crate) fn pooled(&self) -> Option<f64> {
+        self.part.value()?["ratio_to_empty"]["pooled"].as_f64()
+    }
+
     pub(crate) fn to_json(&self) -> Value {
         json!({ "store": self.store, "scenario": self.scenario, "result": self.part.to_json() })
     }

@@ -167,6 +167,15 @@ impl Summary {
         median(&rates)
     }
 
+    /// The scenario's throughput over the baseline's with every round pooled (each side's
+    /// requests over its seconds in all rounds): a load change that hits one round weighs as
+    /// much as that round's share, where the median picks one round.
+    fn pooled_ratio(&self) -> Option<f64> {
+        let baseline = self.merged.iter().find(|r| r.is_baseline())?;
+        let measured = self.merged.iter().find(|r| !r.is_baseline())?;
+        (baseline.throughput() > 0.0).then(|| measured.throughput() / baseline.throughput())
+    }
+
     fn ratio_range(&self) -> Option<(f64, f64, f64)> {
         let lo = self.ratios.iter().copied().reduce(f64::min)?;
         let hi = self.ratios.iter().copied().reduce(f64::max)?;
@@ -199,7 +208,8 @@ impl Summary {
                 })
                 .collect();
             let ratio = range.map(|(median, min, max)| {
-                json!({ "median": median, "min": min, "max": max, "rounds": self.ratios.len() })
+                json!({ "median": median, "min": min, "max": max, "rounds": self.ratios.len(),
+                        "pooled": self.pooled_ratio() })
             });
             println!(
                 "{}",
@@ -256,8 +266,10 @@ impl Summary {
         }
         if let Some((median, min, max)) = range {
             println!(
-                "ratio to empty: median {median:.3}x over {} round(s), range {min:.3}x–{max:.3}x",
-                self.ratios.len()
+                "ratio to empty: median {median:.3}x over {} round(s), range {min:.3}x–{max:.3}x; \
+                 all rounds pooled {:.3}x",
+                self.ratios.len(),
+                self.pooled_ratio().unwrap_or(f64::NAN)
             );
         }
     }
