@@ -2,8 +2,8 @@
 //! counts, `tessera-load` on redb and PostgreSQL, the HTTP rows) into one Markdown table (printed
 //! and written), one JSON file and an SVG chart of latency percentiles per scenario.
 //!
-//! A part that did not run leaves `PART.not-run` (the reason) instead of `PART.json`; the report
-//! says so in that part's place, and a part with neither is reported missing.
+//! Every part must be there: `benches/run` fails at a step that cannot run (a missing tool says
+//! what to install), and a missing `PART.json` here is an error that names it.
 
 mod chart;
 mod cpu;
@@ -36,11 +36,11 @@ fn main() -> anyhow::Result<()> {
     let report = json!({
         "cpu": cpu.to_json(),
         "meta": parts.meta,
-        "core": parts.core.to_json(),
-        "instructions": parts.instructions.to_json(),
+        "core": parts.core,
+        "instructions": parts.instructions,
         "grpc": parts.grpc.iter().map(part::Grpc::to_json).collect::<Vec<_>>(),
         "postgres_vs_embedded": table::postgres_ratios(&parts),
-        "http": parts.http.to_json(),
+        "http": parts.http,
         "targets": table::targets(&parts).iter().map(table::Target::to_json).collect::<Vec<_>>(),
     });
     std::fs::write(

@@ -1,4 +1,4 @@
-//! Reading the parts' outputs: `PART.json` if it ran, `PART.not-run` (the reason) if not.
+//! Reading the parts' outputs, `PART.json` each, from `benches/run`'s output directory.
 
 use std::path::Path;
 
@@ -10,47 +10,17 @@ pub(crate) const SCENARIOS: [&str; 4] = ["introspect", "issue", "register", "mix
 pub(crate) const STORES: [(&str, &str); 2] =
     [("redb", "redb (embedded)"), ("postgres", "PostgreSQL")];
 
-/// One part's output, or why there is none.
-#[derive(Debug)]
-pub(crate) enum Part {
-    Ran(Value),
-    NotRun(String),
-}
-
-impl Part {
-    fn read(dir: &Path, name: &str) -> anyhow::Result<Self> {
-        let json = dir.join(format!("{name}.json"));
-        let not_run = dir.join(format!("{name}.not-run"));
-        if json.exists() {
-            let text = std::fs::read_to_string(&json)?;
-            let value = serde_json::from_str(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", json.display()))?;
-            Ok(Self::Ran(value))
-        } else if not_run.exists() {
-            Ok(Self::NotRun(
-                std::fs::read_to_string(not_run)?.trim().to_owned(),
-            ))
-        } else {
-            Ok(Self::NotRun(format!(
-                "no output: {} is missing",
-                json.display()
-            )))
-        }
-    }
-
-    pub(crate) fn value(&self) -> Option<&Value> {
-        match self {
-            Self::Ran(v) => Some(v),
-            Self::NotRun(_) => None,
-        }
-    }
-
-    pub(crate) fn to_json(&self) -> Value {
-        match self {
-            Self::Ran(v) => v.clone(),
-            Self::NotRun(why) => json!({ "not_run": why }),
-        }
-    }
+/// Reads `PART.json` from `dir`. Every step of `benches/run` writes its part or fails the
+/// command, so a missing part is an error naming the file, never a hole in the table.
+fn read(dir: &Path, name: &str) -> anyhow::Result<Value> {
+    let path = dir.join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: {e} (its step of benches/run did not run or failed)",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// One `tessera-load --baseline --rounds N --json` run.
@@ -58,13 +28,13 @@ impl Part {
 pub(crate) struct Grpc {
     pub(crate) store: &'static str,
     pub(crate) scenario: &'static str,
-    pub(crate) part: Part,
+    pub(crate) part: Value,
 }
 
 impl Grpc {
     /// The merged run of `scenario` (`"empty"` for the baseline).
     pub(crate) fn run(&self, scenario: &str) -> Option<&Value> {
-        self.part.value()?["runs"]
+        self.part["runs"]
             .as_array()?
             .iter()
             .find(|r| r["scenario"] == scenario)
@@ -72,7 +42,7 @@ impl Grpc {
 
     /// Median, min and max of the per-round ratios to `empty`.
     pub(crate) fn ratio(&self) -> Option<(f64, f64, f64)> {
-        let r = &self.part.value()?["ratio_to_empty"];
+        let r = &self.part["ratio_to_empty"];
         Some((
             r["median"].as_f64()?,
             r["min"].as_f64()?,
@@ -82,11 +52,11 @@ impl Grpc {
 
     /// The ratio to `empty` with every round pooled.
     pub(crate) fn pooled(&self) -> Option<f64> {
-        self.part.value()?["ratio_to_empty"]["pooled"].as_f64()
+        self.part["ratio_to_empty"]["pooled"].as_f64()
     }
 
     pub(crate) fn to_json(&self) -> Value {
-        json!({ "store": self.store, "scenario": self.scenario, "result": self.part.to_json() })
+        json!({ "store": self.store, "scenario": self.scenario, "result": self.part })
     }
 }
 
@@ -95,19 +65,19 @@ impl Grpc {
 pub(crate) struct Parts {
     /// `meta.json`: mode, rounds and durations, load averages, PostgreSQL's origin.
     pub(crate) meta: Value,
-    pub(crate) core: Part,
-    pub(crate) instructions: Part,
+    pub(crate) core: Value,
+    pub(crate) instructions: Value,
     pub(crate) grpc: Vec<Grpc>,
-    pub(crate) http: Part,
+    pub(crate) http: Value,
 }
 
 impl Parts {
     pub(crate) fn read(dir: &Path) -> anyhow::Result<Self> {
-        let meta = Part::read(dir, "meta")?.to_json();
+        let meta = read(dir, "meta")?;
         let mut grpc = Vec::new();
         for (store, _) in STORES {
             for scenario in SCENARIOS {
-                let part = Part::read(dir, &format!("grpc-{store}-{scenario}"))?;
+                let part = read(dir, &format!("grpc-{store}-{scenario}"))?;
                 grpc.push(Grpc {
                     store,
                     scenario,
@@ -117,10 +87,10 @@ impl Parts {
         }
         Ok(Self {
             meta,
-            core: Part::read(dir, "core")?,
-            instructions: Part::read(dir, "instructions")?,
+            core: read(dir, "core")?,
+            instructions: read(dir, "instructions")?,
             grpc,
-            http: Part::read(dir, "http")?,
+            http: read(dir, "http")?,
         })
     }
 
@@ -132,9 +102,30 @@ impl Parts {
 
     /// The HTTP row named `name` (`benches/http/run --json`).
     pub(crate) fn http_row(&self, name: &str) -> Option<&Value> {
-        self.http.value()?["rows"]
+        self.http["rows"]
             .as_array()?
             .iter()
             .find(|r| r["name"] == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_part_is_an_error_naming_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("meta.json"), "{}").unwrap();
+        let err = Parts::read(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("grpc-redb-introspect.json"), "{err}");
+    }
+
+    #[test]
+    fn a_damaged_part_is_an_error_naming_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("meta.json"), "{\"mode\": ").unwrap();
+        let err = Parts::read(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("meta.json"), "{err}");
     }
 }

@@ -5,7 +5,7 @@ use core::fmt::Write as _;
 use serde_json::{Value, json};
 
 use crate::cpu::Cpu;
-use crate::part::{Part, Parts, SCENARIOS, STORES};
+use crate::part::{Parts, SCENARIOS, STORES};
 
 fn f(v: &Value) -> Option<f64> {
     v.as_f64()
@@ -144,18 +144,8 @@ pub(crate) fn postgres_ratios(parts: &Parts) -> Vec<Value> {
         .collect()
 }
 
-fn not_run(out: &mut String, why: &str) {
-    let _ = writeln!(out, "**Not run**: {why}\n");
-}
-
-fn core_section(out: &mut String, part: &Part) {
+fn core_section(out: &mut String, v: &Value) {
     out.push_str("## Core wall-clock (`cargo bench -p tessera-benches --bench wallclock`)\n\n");
-    let Some(v) = part.value() else {
-        if let Part::NotRun(why) = part {
-            not_run(out, why);
-        }
-        return;
-    };
     out.push_str("Interleaved rounds in one process; ratio = Tessera / baseline, median of the rounds (interquartile range); best = each side's fastest round, one over the other.\n\n");
     out.push_str("| group | tessera | baseline | tessera ns | baseline ns | ratio (median) | IQR | best | rounds |\n");
     out.push_str("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
@@ -179,14 +169,8 @@ fn core_section(out: &mut String, part: &Part) {
     out.push('\n');
 }
 
-fn instructions_section(out: &mut String, part: &Part) {
+fn instructions_section(out: &mut String, v: &Value) {
     out.push_str("## Instruction counts (`benches/instructions/run`, callgrind)\n\n");
-    let Some(v) = part.value() else {
-        if let Part::NotRun(why) = part {
-            not_run(out, why);
-        }
-        return;
-    };
     let _ = writeln!(
         out,
         "{}; the same binary counts the same on every run.\n",
@@ -215,10 +199,6 @@ fn grpc_section(out: &mut String, parts: &Parts) {
             let Some(g) = parts.grpc(store, scenario) else {
                 continue;
             };
-            if let Part::NotRun(why) = &g.part {
-                let _ = writeln!(out, "| {label} | `{scenario}` | not run: {why} |||||||| |");
-                continue;
-            }
             let run = g.run(scenario);
             let empty = g.run("empty");
             let med = |r: Option<&Value>| {
@@ -262,29 +242,26 @@ fn grpc_section(out: &mut String, parts: &Parts) {
 
 fn http_section(out: &mut String, parts: &Parts) {
     out.push_str("## HTTP (`benches/http/run`: wrk, and tessera-load on gRPC, against one `tessera serve`)\n\n");
-    let Some(v) = parts.http.value() else {
-        if let Part::NotRun(why) = &parts.http {
-            not_run(out, why);
-        }
-        return;
-    };
+    let v = &parts.http;
     let _ = writeln!(
         out,
         "{} rounds of {} s per request, the requests alternating (ABBA order by round); ratio = \
          req/s over its transport's reference in the same round (HTTP: `GET /health`, the empty \
-         handler; gRPC: `empty`), median of the rounds (range). HTTP latency: wrk's percentiles, \
-         median of the rounds (wrk does not export its histogram); gRPC: over every request.\n",
+         handler; gRPC: `empty`), median of the rounds (range). Server CPU: the server's threads' \
+         on-CPU time per request answered, every round pooled (the load generators left out), and \
+         the reference's over it. HTTP latency: wrk's percentiles, median of the rounds (wrk does \
+         not export its histogram); gRPC: over every request.\n",
         v["rounds"], v["seconds"]
     );
     out.push_str(
-        "| request | req/s | range | ratio to its reference | range | p50 | p99 | p99.9 |\n",
+        "| request | req/s | range | ratio to its reference | range | server CPU / request | reference's / this | p50 | p99 | p99.9 |\n",
     );
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for row in v["rows"].as_array().into_iter().flatten() {
         let lat = |q: &str| latency(f(&row["latency_us"][q]));
         let _ = writeln!(
             out,
-            "| {} | {} | {}–{} | **{:.2}×** | {:.2}–{:.2}× | {} | {} | {} |",
+            "| {} | {} | {}–{} | **{:.2}×** | {:.2}–{:.2}× | {} | {} | {} | {} | {} |",
             row["label"].as_str().unwrap_or("?"),
             or_dash(f(&row["median"]).map(rate)),
             or_dash(f(&row["min"]).map(rate)),
@@ -292,6 +269,8 @@ fn http_section(out: &mut String, parts: &Parts) {
             f(&row["ratio_median"]).unwrap_or(f64::NAN),
             f(&row["ratio_min"]).unwrap_or(f64::NAN),
             f(&row["ratio_max"]).unwrap_or(f64::NAN),
+            or_dash(f(&row["server_cpu_us"]).map(|us| format!("{us:.1} µs"))),
+            or_dash(f(&row["server_cpu_ratio"]).map(|x| format!("{x:.2}×"))),
             lat("p50"),
             lat("p99"),
             lat("p99.9"),
