@@ -1,6 +1,8 @@
 //! `GET /.well-known/oauth-authorization-server` (RFC 8414 §3.2): everything a client needs to
-//! find and use the endpoints, from the issuer URL alone.
+//! find and use the endpoints, from the issuer URL alone. The document depends only on the
+//! configuration, so it is written once, when the router is built, and served as those bytes.
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
 use http::StatusCode;
@@ -12,13 +14,16 @@ use super::{
 use crate::authority::GrantType;
 use crate::store::Store;
 
-pub(super) async fn document<S: Store>(State(endpoints): State<Shared<S>>) -> Response {
-    let issuer = &endpoints.authority.config().issuer;
+pub(super) async fn serve<S: Store>(State(endpoints): State<Shared<S>>) -> Response {
+    response::json_bytes(StatusCode::OK, endpoints.metadata.clone())
+}
+
+/// The document of the server whose issuer identifier is `issuer`.
+pub(super) fn document(issuer: &str) -> Bytes {
     let url = |path: &str| format!("{issuer}{path}");
     let grants: Vec<_> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
-    response::json(
-        StatusCode::OK,
-        &json!({
+    Bytes::from(
+        json!({
             "issuer": issuer,
             "authorization_endpoint": url(AUTHORIZE_PATH),
             "token_endpoint": url(TOKEN_PATH),
@@ -37,6 +42,7 @@ pub(super) async fn document<S: Store>(State(endpoints): State<Shared<S>>) -> Re
             "revocation_endpoint_auth_methods_supported":
                 ["client_secret_basic", "client_secret_post", "none"],
             "authorization_response_iss_parameter_supported": true,
-        }),
+        })
+        .to_string(),
     )
 }

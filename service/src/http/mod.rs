@@ -61,12 +61,13 @@ pub const CLIENT_PATH: &str = "/register/{client_id}";
 /// Largest request body any endpoint reads; past it the answer is `413`.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// What every handler shares: the domain and the operator token (registration's initial access
-/// token, RFC 7591 §3).
+/// What every handler shares: the domain, the operator token (registration's initial access
+/// token, RFC 7591 §3) and the metadata document, written once.
 #[derive(Debug)]
 struct Endpoints<S> {
     authority: Arc<Authority<S>>,
     operator: Arc<OperatorToken>,
+    metadata: axum::body::Bytes,
 }
 
 /// The state every handler extracts.
@@ -79,7 +80,7 @@ pub fn router<S: Store>(authority: Arc<Authority<S>>, operator: Arc<OperatorToke
         route.fallback(move || async move { response::method_not_allowed(allow) })
     };
     Router::new()
-        .route(METADATA_PATH, only(get(metadata::document::<S>), "GET"))
+        .route(METADATA_PATH, only(get(metadata::serve::<S>), "GET"))
         .route(
             AUTHORIZE_PATH,
             only(
@@ -108,6 +109,7 @@ pub fn router<S: Store>(authority: Arc<Authority<S>>, operator: Arc<OperatorToke
         .fallback(|| async { response::not_found() })
         .layer(MeasureLayer(Edge::Http))
         .with_state(Arc::new(Endpoints {
+            metadata: metadata::document(&authority.config().issuer),
             authority,
             operator,
         }))

@@ -2,10 +2,11 @@
 //! mapping from a domain [`ErrorKind`] to an HTTP status (RFC 6749 §5.2), an exhaustive `match`
 //! like the gRPC edge's.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::response::{IntoResponse, Response};
 use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
+use serde::Serialize;
 
 use crate::authority::{Error, ErrorKind};
 use crate::meter::Outcome;
@@ -32,9 +33,27 @@ pub const fn status(kind: ErrorKind) -> StatusCode {
     }
 }
 
-/// A JSON answer that no cache may keep (tokens and their errors, RFC 6749 §5.1).
-pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
-    let mut response = (status, value.to_string()).into_response();
+/// A JSON answer that no cache may keep (tokens and their errors, RFC 6749 §5.1), written
+/// straight from `value` (a `#[derive(Serialize)]` struct of borrowed fields on the hot paths,
+/// with no `serde_json::Value` tree built first).
+pub fn json(status: StatusCode, value: &impl Serialize) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => json_bytes(status, Bytes::from(body)),
+        // Only a map with non-text keys or a failing `Serialize` impl gets here; none of the
+        // answers has either.
+        Err(e) => {
+            tracing::error!(error = %e, "could not write a JSON answer");
+            json_bytes(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Bytes::from_static(br#"{"error":"server_error"}"#),
+            )
+        }
+    }
+}
+
+/// [`json`] for a body already written (the metadata document, written once at start).
+pub fn json_bytes(status: StatusCode, body: Bytes) -> Response {
+    let mut response = (status, Body::from(body)).into_response();
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -42,12 +61,22 @@ pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
     response
 }
 
+/// An error answer's body (RFC 6749 §5.2).
+#[derive(Serialize)]
+struct OAuthError<'a> {
+    error: &'static str,
+    error_description: &'a str,
+}
+
 /// `{"error", "error_description"}` with `status`; `error` is also the answer's
 /// [`Outcome`] in the request metrics.
 pub fn oauth_error(status: StatusCode, error: &'static str, description: &str) -> Response {
     let mut response = json(
         status,
-        &serde_json::json!({ "error": error, "error_description": description }),
+        &OAuthError {
+            error,
+            error_description: description,
+        },
     );
     response.extensions_mut().insert(Outcome(error));
     response

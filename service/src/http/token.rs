@@ -4,7 +4,7 @@
 use axum::extract::Request;
 use axum::response::Response;
 use http::StatusCode;
-use serde_json::json;
+use serde::Serialize;
 
 use super::client_auth::presented;
 use super::form::FormPost;
@@ -44,14 +44,23 @@ async fn answer<S: Store>(endpoints: &Endpoints<S>, request: Request) -> Result<
     };
     let credentials = presented(&post.parts.headers, &params)?;
     let issued = endpoints.authority.token(credentials, peer, grant).await?;
-    let mut body = json!({
-        "access_token": issued.access_token.expose(),
-        "token_type": TokenType::Bearer.as_str(),
-        "expires_in": issued.expires_in,
-        "scope": issued.scope.as_str(),
-    });
-    if let Some(refresh) = &issued.refresh_token {
-        body["refresh_token"] = refresh.expose().into();
-    }
+    let body = Answer {
+        access_token: issued.access_token.expose(),
+        token_type: TokenType::Bearer.as_str(),
+        expires_in: issued.expires_in,
+        scope: issued.scope.as_str(),
+        refresh_token: issued.refresh_token.as_ref().map(|r| r.expose()),
+    };
     Ok(response::json(StatusCode::OK, &body))
+}
+
+/// The successful answer (RFC 6749 §5.1).
+#[derive(Serialize)]
+struct Answer<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: u32,
+    scope: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
 }

@@ -6,6 +6,7 @@
 //! what to install), and a missing `PART.json` here is an error that names it.
 
 mod chart;
+mod compare;
 mod cpu;
 mod part;
 mod table;
@@ -24,6 +25,10 @@ struct Args {
     /// The directory holding the parts' JSON; the report is written there too.
     #[arg(long)]
     dir: PathBuf,
+    /// An earlier run's `report.json`: also print every headline ratio beside its value there,
+    /// with the difference, and write it as `compare.md`.
+    #[arg(long, value_name = "REPORT_JSON")]
+    compare: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -48,6 +53,15 @@ fn main() -> anyhow::Result<()> {
         serde_json::to_string_pretty(&report)?,
     )?;
     chart::latency(&parts, &cpu, &args.dir.join("latency.svg"))?;
+    if let Some(earlier) = &args.compare {
+        let text = std::fs::read_to_string(earlier)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", earlier.display()))?;
+        let earlier_report = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", earlier.display()))?;
+        let comparison = compare::markdown(&earlier_report, &report);
+        print!("\n{comparison}");
+        std::fs::write(args.dir.join("compare.md"), comparison)?;
+    }
     println!(
         "\nwrote {}/report.md, report.json and latency.svg",
         args.dir.display()
