@@ -182,6 +182,33 @@ pub fn timed_out() -> http::Response<Body> {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn a_value_json_cannot_write_is_a_500_not_a_panic() {
+        // JSON object keys are text: serde_json refuses a map keyed by pairs.
+        let unwritable = std::collections::BTreeMap::from([((1u8, 2u8), 3u8)]);
+        let answer = json(StatusCode::OK, &unwritable);
+        assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(answer.headers()[CACHE_CONTROL], "no-store");
+        let body = axum::body::to_bytes(answer.into_body(), 1024)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], br#"{"error":"server_error"}"#);
+    }
+
+    #[tokio::test]
+    async fn an_answer_is_its_value_serialized() {
+        let answer = oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "a \"quote\"");
+        assert_eq!(answer.headers()[CONTENT_TYPE], "application/json");
+        let body = axum::body::to_bytes(answer.into_body(), 1024)
+            .await
+            .unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({ "error": "invalid_request", "error_description": "a \"quote\"" })
+        );
+    }
+
     #[test]
     fn invalid_client_is_401_with_a_challenge_and_the_rest_400() {
         let answer = error(&Error::BadCredentials, None);
